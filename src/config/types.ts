@@ -1,0 +1,46 @@
+/** The validated configuration the rest of the program uses (see src/config/load.ts). */
+
+export interface TeleportConfig {
+  /** host:port of the Auth Service, or of a Proxy Service with TLS routing. */
+  addr: string;
+  identity?: string;
+  refreshIdentity: boolean;
+  /** Milliseconds. */
+  refreshIdentityInterval: number;
+  clientKey?: string;
+  clientCrt?: string;
+  rootCas?: string;
+  /** Cluster name for TLS routing (ALPN); when unset it is read from the CA certificate. */
+  clusterName?: string;
+}
+
+export interface PagerDutyConfig {
+  /** The REST API key itself (already read from a file when configured as a path). */
+  apiKey: string;
+  userEmail: string;
+  apiEndpoint: string;
+  /** PEM CA bundle file trusted in addition to the system roots (private endpoints). */
+  caFile?: string;
+  /** Client-side rate limit, requests per minute. */
+  rateLimitPerMinute: number;
+  /** Per-request timeout, milliseconds. */
+  requestTimeout: number;
+  requestAnnotations: { notifyService: string; services: string };
+}
+
+export type LogSeverity = "trace" | "debug" | "info" | "warn" | "error";
+
+export interface LogConfig {
+  /** "stderr", "stdout" or a file path (appended). */
+  output: string;
+  severity: LogSeverity;
+  format: "text" | "json";
+}
+
+export interface Config {
+  teleport: TeleportConfig;
+  pagerduty: PagerDutyConfig;
+  log: LogConfig;
+  /** Path the configuration was read from ("-" for stdin). */
+  source: string;
+}
