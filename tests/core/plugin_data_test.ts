@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import {
+  decodePluginState,
+  EMPTY_STATE,
+  encodePluginState,
+  GO_KEYS,
+  type PluginState,
+} from "../../src/core/plugin_data.ts";
+
+// The upstream plugindata_test.go sample: 2021-06-01 13:27:17 UTC.
+const SAMPLE: PluginState = {
+  ...EMPTY_STATE,
+  incidentId: "INCIDENT1",
+  serviceId: "SERVICE1",
+  user: "user-foo",
+  roles: ["role-foo", "role-bar"],
+  created: 1622554037,
+  requestReason: "foo reason",
+  reviewsCount: 3,
+  resolution: "approved",
+  resolveReason: "foo ok",
+};
+
+const SAMPLE_GO_MAP = {
+  incident_id: "INCIDENT1",
+  service_id: "SERVICE1",
+  user: "user-foo",
+  roles: "role-foo,role-bar",
+  created: "1622554037",
+  request_reason: "foo reason",
+  reviews_count: "3",
+  resolution: "approved",
+  resolve_reason: "foo ok",
+};
+
+Deno.test("encoding writes the Go plugin's nine keys with its encodings", () => {
+  const encoded = encodePluginState(SAMPLE);
+  for (const key of GO_KEYS) assert.equal(encoded[key], SAMPLE_GO_MAP[key], key);
+});
+
+Deno.test("a map written by the Go plugin decodes to the same request data", () => {
+  assert.deepEqual(decodePluginState(SAMPLE_GO_MAP), SAMPLE);
+});
+
+Deno.test("an empty state encodes every Go key as empty, which deletes it in Teleport", () => {
+  const encoded = encodePluginState(EMPTY_STATE);
+  for (const key of GO_KEYS) assert.equal(encoded[key], "", key);
+  assert.ok(Object.values(encoded).every((v) => v === ""));
+});
+
+Deno.test("a missing or empty map decodes to the empty state", () => {
+  assert.deepEqual(decodePluginState(null), EMPTY_STATE);
+  assert.deepEqual(decodePluginState({}), EMPTY_STATE);
+});
+
+Deno.test("our additions round-trip in keys the Go plugin never writes", () => {
+  const state: PluginState = {
+    ...SAMPLE,
+    target: "Teleport Notifications",
+    extraIncidents: [{ target: "Second", serviceId: "S2", incidentId: "I2" }],
+    lease: "host-1@1700000000000",
+    resolutionNoted: true,
+    approvalChecked: true,
+  };
+  const encoded = encodePluginState(state);
+  assert.deepEqual(decodePluginState(encoded), state);
+  assert.ok(!GO_KEYS.some((k) => ["target", "extra_incidents", "lease"].includes(k)));
+});
+
+Deno.test("an unknown resolution or a hand-edited extra list decodes safely", () => {
+  const state = decodePluginState({ resolution: "maybe", extra_incidents: "{not json" });
+  assert.equal(state.resolution, "");
+  assert.deepEqual(state.extraIncidents, []);
+});
