@@ -1,0 +1,68 @@
+/** Command-line grammar (commander). Parsing errors exit 1 like upstream's kingpin. */
+import { Command, CommanderError } from "commander";
+import { EXAMPLE_CONFIG } from "../config/example.ts";
+import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
+import { GIT_REF, VERSION } from "../version.ts";
+import { printErr, printOut } from "./output.ts";
+import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
+
+export const APP_NAME = "teleport-pagerduty";
+
+/** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6` (upstream prints the Go version last). */
+export function versionLine(): string {
+  const ref = GIT_REF === "" ? "" : ` git:${GIT_REF}`;
+  return `${APP_NAME} v${VERSION}${ref} deno ${Deno.version.deno}`;
+}
+
+/** Runs the CLI and returns the process exit code. `loadPlugin` is replaceable for tests. */
+export async function runCli(
+  args: string[],
+  loadPlugin: () => Promise<RunPlugin> = loadRealPlugin,
+): Promise<number> {
+  let exitCode = 0;
+  let debug = false;
+  const program = new Command(APP_NAME)
+    .description("Teleport plugin for access requests approval via PagerDuty.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: printOut,
+      writeErr: printErr,
+      // Plain help text; also avoids reading NO_COLOR & co., which would need --allow-env.
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+      outputError: (message, write) => write(`${APP_NAME}: ${message}`),
+    })
+    .showHelpAfterError(`(run '${APP_NAME} help' for usage)`);
+
+  program.command("configure")
+    .description("Prints an example .TOML configuration file.")
+    .action(() => printOut(EXAMPLE_CONFIG));
+  program.command("version")
+    .description("Prints teleport-pagerduty version.")
+    .action(() => printOut(versionLine() + "\n"));
+  program.command("start")
+    .description("Starts a Teleport PagerDuty plugin.")
+    .option("-c, --config <path>", 'TOML config file path ("-" reads standard input)', DEFAULT_CONFIG_PATH)
+    .option("-d, --debug", "Enable debug logging (overrides log.severity)")
+    .action(async (opts: { config: string; debug?: boolean }) => {
+      debug = opts.debug ?? false;
+      exitCode = await start({ config: opts.config, debug }, loadPlugin);
+    });
+
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    // commander has already printed usage or the parse error.
+    if (err instanceof CommanderError) return err.exitCode;
+    if (!(err instanceof LoggedFatalError)) printFatal(err, debug);
+    return 1;
+  }
+}
+
+/** One readable line; the stack trace only for --debug, since operators rarely need it. */
+function printFatal(err: unknown, debug: boolean): void {
+  const message = err instanceof Error ? err.message : String(err);
+  printErr(`${APP_NAME}: error: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) printErr(`${err.stack}\n`);
+}

@@ -1,0 +1,49 @@
+/** `teleport-pagerduty start`: load the configuration, set up logging, run until signalled. */
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/types.ts";
+import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
+import { handleSignals } from "../ops/signals.ts";
+
+export interface StartOptions {
+  config: string;
+  debug: boolean;
+}
+
+/** The plugin's main loop: runs until `signal` aborts. */
+export type RunPlugin = (config: Config, opts: { signal: AbortSignal }) => Promise<void>;
+
+/**
+ * Loaded on demand so that `version`, `configure` and `help` stay fast and need
+ * no extra permissions (the gRPC stack reads environment variables on import).
+ */
+export const loadRealPlugin = async (): Promise<RunPlugin> => (await import("../run.ts")).runPlugin;
+
+/** An error already written to the log, which the CLI must not print a second time. */
+export class LoggedFatalError extends Error {
+  override name = "LoggedFatalError";
+}
+
+/** Returns the exit code; throws for fatal errors (configuration, log file, plugin failure). */
+export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Promise<number> {
+  const { config, warnings } = await loadConfig(opts.config);
+  await setupLogging(config.log, { debug: opts.debug, secrets: [config.pagerduty.apiKey] });
+  const log = getLog("cli");
+  if (opts.debug) log.debug("DEBUG logging enabled");
+  for (const warning of warnings) log.warn(warning);
+
+  const runPlugin = await loadPlugin();
+  const shutdown = new AbortController();
+  const stopHandlingSignals = handleSignals({ onShutdown: () => shutdown.abort() });
+  try {
+    await runPlugin(config, { signal: shutdown.signal });
+  } catch (err) {
+    log.error("Terminating with fatal error: {error}", { error: err });
+    await shutdownLogging();
+    throw logsToStderr(config.log) ? new LoggedFatalError("fatal error already logged", { cause: err }) : err;
+  } finally {
+    stopHandlingSignals();
+  }
+  log.info("Successfully shut down");
+  await shutdownLogging();
+  return 0;
+}

@@ -1,0 +1,128 @@
+/**
+ * Reading a configuration file: TOML parse → key normalisation → api_key file
+ * resolution → schema validation. All I/O lives here; the steps are pure.
+ */
+import { parse, TomlError } from "smol-toml";
+import type { Config } from "./types.ts";
+import { ConfigError, sourceName } from "./errors.ts";
+import { isTable, normalizeKeys, type RawTable } from "./keys.ts";
+import { validateConfig } from "./schema.ts";
+
+export const DEFAULT_CONFIG_PATH = "/etc/teleport-pagerduty.toml";
+
+/** Upstream's lib.ReadPassword reads at most this many bytes. */
+const MAX_KEY_FILE_BYTES = 2000;
+
+export interface LoadedConfig {
+  config: Config;
+  /** Things the operator should fix; log them once logging is set up. */
+  warnings: string[];
+}
+
+/** Loads and validates the configuration at `path` ("-" reads standard input). */
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  const text = await readSource(path);
+  const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path));
+  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
+  const inlineKey = await resolveApiKeyFile(table, path, warnings);
+  const { config, warnings: schemaWarnings } = validateConfig(table, path);
+  warnings.push(...schemaWarnings.map((w) => `${sourceName(path)}: ${w}`));
+  // The file only needs protecting when it holds the key itself.
+  if (inlineKey && path !== "-") {
+    await warnIfExposed(path, "configuration file containing pagerduty.api_key", warnings);
+  }
+  return { config, warnings };
+}
+
+async function readSource(path: string): Promise<string> {
+  try {
+    return path === "-" ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
+  } catch (err) {
+    throw new ConfigError(path, [{ detail: `cannot read configuration: ${describeIoError(err)}` }], {
+      cause: err,
+    });
+  }
+}
+
+/** Parses TOML; syntax errors keep smol-toml's position but drop its code frame (it may show secrets). */
+export function parseToml(text: string, path: string): RawTable {
+  try {
+    // Integer nanosecond durations can exceed 2^53.
+    return parse(text, { integersAsBigInt: "asNeeded" }) as RawTable;
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const reason = err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    throw new ConfigError(path, [{ detail: `invalid TOML: ${reason}` }], {
+      line: err.line,
+      column: err.column,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * An api_key starting with "/" names a file holding the key (upstream, used by
+ * the Helm chart). Replaces the path with the key in `table`; returns whether
+ * the key was written inline in the configuration instead.
+ */
+async function resolveApiKeyFile(table: RawTable, source: string, warnings: string[]): Promise<boolean> {
+  const pd = table.pagerduty;
+  if (!isTable(pd) || typeof pd.api_key !== "string") return false;
+  const value = pd.api_key;
+  if (!value.startsWith("/")) return value.trim() !== "";
+  pd.api_key = await readKeyFile(value, source);
+  await warnIfExposed(value, "pagerduty.api_key file", warnings);
+  return false;
+}
+
+async function readKeyFile(path: string, source: string): Promise<string> {
+  const fail = (detail: string, cause?: unknown) =>
+    new ConfigError(source, [{ keyPath: "pagerduty.api_key", detail }], { cause });
+  let bytes: Uint8Array;
+  try {
+    using file = await Deno.open(path);
+    // One byte more than the limit tells a too-large file from an exact fit.
+    bytes = await readUpTo(file, MAX_KEY_FILE_BYTES + 1);
+  } catch (err) {
+    throw fail(`Error reading password from ${path}: ${describeIoError(err)}`, err);
+  }
+  if (bytes.length > MAX_KEY_FILE_BYTES) {
+    // Upstream silently truncates, which turns into a baffling 401 later.
+    throw fail(
+      `key file ${path} is larger than ${MAX_KEY_FILE_BYTES} bytes; it must contain only the API key`,
+    );
+  }
+  return new TextDecoder().decode(bytes).trim();
+}
+
+async function readUpTo(file: Deno.FsFile, limit: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+/** Secrets readable by other users deserve a warning (POSIX only; Windows has no mode bits). */
+async function warnIfExposed(path: string, what: string, warnings: string[]): Promise<void> {
+  const { mode } = await Deno.stat(path);
+  if (mode !== null && (mode & 0o077) !== 0) {
+    warnings.push(
+      `${what} ${path} is accessible by group or other users (mode ${
+        (mode & 0o777).toString(8)
+      }); run \`chmod 600 ${path}\``,
+    );
+  }
+}
+
+function describeIoError(err: unknown): string {
+  if (err instanceof Deno.errors.NotFound) return "file not found";
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return "permission denied";
+  }
+  if (err instanceof Deno.errors.IsADirectory) return "is a directory";
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,82 @@
+/**
+ * The composition root: connects to Teleport and PagerDuty, checks both, then runs
+ * the access-request lifecycle until the signal aborts.
+ */
+import type { Config } from "./config/types.ts";
+import { AccessRequestPlugin } from "./core/plugin.ts";
+import { getLog } from "./ops/logging.ts";
+import { PagerDutyBackend } from "./pagerduty/backend.ts";
+import { PagerDutyClient } from "./pagerduty/client.ts";
+import { PagerDutyAuthError } from "./pagerduty/errors.ts";
+import { requestLink } from "./pagerduty/texts.ts";
+import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+
+/** The Go plugin's budget for connecting, the version check and the health check. */
+const INIT_TIMEOUT_MS = 10_000;
+
+export interface RunOptions {
+  signal: AbortSignal;
+  /** Called once the watch is live (tests, the demo, health reporting). */
+  onReady?: (plugin: AccessRequestPlugin) => void;
+  /** Lease owner name; unique per process by default. */
+  instanceId?: string;
+  /** Tuning for tests and benchmarks. */
+  teleportOptions?: TeleportClientOptions;
+  plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+}
+
+export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
+  const log = getLog("core");
+  log.info("Starting Teleport Access PagerDuty Plugin");
+  const teleport = TeleportClient.connect(config.teleport, opts.teleportOptions);
+  const pagerduty = new PagerDutyClient(config.pagerduty);
+  try {
+    log.debug("Checking Teleport server version");
+    const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
+    await checkPagerDuty(pagerduty);
+    const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
+    const plugin = new AccessRequestPlugin({
+      teleport,
+      backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
+      instanceId: opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+      requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
+      ...opts.plugin,
+    });
+    plugin.ready.then(() => {
+      log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
+      opts.onReady?.(plugin);
+    });
+    await plugin.run(opts.signal);
+  } finally {
+    teleport.close();
+    pagerduty.close();
+  }
+}
+
+/**
+ * Bad credentials are fatal, as in the Go plugin. An unreachable or failing
+ * PagerDuty is not: requests are kept and retried until it is back.
+ */
+async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
+  const log = getLog("core");
+  log.debug("Starting PagerDuty API health check...");
+  try {
+    await withDeadline(pagerduty.healthCheck(), "checking the PagerDuty API");
+    log.debug("PagerDuty API health check finished ok");
+  } catch (error) {
+    if (error instanceof PagerDutyAuthError) {
+      throw new Error(`api health check failed, check pagerduty.api_key: ${error.message}`, { cause: error });
+    }
+    log.warn("PagerDuty API health check failed, continuing: requests will be retried: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${INIT_TIMEOUT_MS / 1000}s ${what}`)), INIT_TIMEOUT_MS);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
