@@ -76,7 +76,10 @@ async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
 function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${INIT_TIMEOUT_MS / 1000}s ${what}`)), INIT_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${INIT_TIMEOUT_MS / 1000}s ${what}`)),
+      INIT_TIMEOUT_MS,
+    );
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

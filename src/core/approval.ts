@@ -14,7 +14,9 @@ export function isBareEmail(value: string): boolean {
 }
 
 export function approvalReason(userName: string, userEmail: string, services: string[]): string {
-  return `Access requested by user ${userName} (${userEmail}) who is on call in service(s) ${services.join(",")}`;
+  return `Access requested by user ${userName} (${userEmail}) who is on call in service(s) ${
+    services.join(",")
+  }`;
 }
 
 /** Teleport's answer when this reviewer already reviewed: a fleet peer got there first. */

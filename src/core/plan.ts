@@ -44,7 +44,9 @@ export function viewId(view: RequestView): string {
 
 export function planWork(input: PlanInput): WorkPlan {
   const { view, state } = input;
-  if (view.kind === "live" && view.request.state === "PENDING") return planPending(view.request, state, input);
+  if (view.kind === "live" && view.request.state === "PENDING") {
+    return planPending(view.request, state, input);
+  }
   // Resolved or gone: only requests we already took on (plugin data exists) owe anything.
   if (!state || state.resolution !== "") return NOTHING;
   const resolve = resolutionOf(view);

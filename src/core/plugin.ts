@@ -45,7 +45,7 @@ export class AccessRequestPlugin {
   readonly #opts: PluginOptions;
   readonly #queue: KeyedQueue;
   readonly #reconciler: Reconciler;
-  readonly #retries = new Map<string, { timer: number; delayMs: number }>();
+  readonly #retries = new Map<string, { timer: ReturnType<typeof setTimeout>; delayMs: number }>();
   readonly #retryBackoff: BackoffBounds;
   #markReady!: () => void;
   #stopped = false;
@@ -116,7 +116,10 @@ export class AccessRequestPlugin {
       unfinished += 1;
       this.#enqueueFetch(requestId);
     }
-    log.info("Resynced with Teleport", { pending_requests: pending.length, unfinished_incidents: unfinished });
+    log.info("Resynced with Teleport", {
+      pending_requests: pending.length,
+      unfinished_incidents: unfinished,
+    });
   }
 
   #scheduleResync(signal: AbortSignal): void {
@@ -160,12 +163,17 @@ export class AccessRequestPlugin {
   #onOutcome(requestId: string, outcome: Outcome, view?: RequestView): void {
     if (outcome.status === "done") {
       this.#clearRetry(requestId);
-      if (view && (view.kind === "gone" || view.request.state !== "PENDING")) this.#reconciler.forget(requestId);
+      if (view && (view.kind === "gone" || view.request.state !== "PENDING")) {
+        this.#reconciler.forget(requestId);
+      }
       return;
     }
     if (outcome.status === "leased") {
       // A peer holds the request; look again when its lease ends in case it died.
-      this.#scheduleRetry(requestId, outcome.retryInMs + decorrelatedJitter(0, { baseMs: 100, capMs: 1_000 }));
+      this.#scheduleRetry(
+        requestId,
+        outcome.retryInMs + decorrelatedJitter(0, { baseMs: 100, capMs: 1_000 }),
+      );
       return;
     }
     this.stats.failures += 1;

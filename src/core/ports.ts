@@ -11,8 +11,16 @@ export interface AccessRequestSource {
    * Compare-and-swap write. `set` values of "" delete keys; every `expect` key must
    * match the stored value ("" = absent). Throws CompareFailedError on mismatch.
    */
-  updatePluginData(requestId: string, plugin: string, set: PluginDataMap, expect: PluginDataMap): Promise<void>;
-  submitReview(requestId: string, review: { proposedState: "APPROVED" | "DENIED"; reason: string }): Promise<void>;
+  updatePluginData(
+    requestId: string,
+    plugin: string,
+    set: PluginDataMap,
+    expect: PluginDataMap,
+  ): Promise<void>;
+  submitReview(
+    requestId: string,
+    review: { proposedState: "APPROVED" | "DENIED"; reason: string },
+  ): Promise<void>;
   listPendingRequests(): Promise<AccessRequest[]>;
   /** Every plugin data entry of `plugin` on access requests (for the resync sweep). */
   listPluginData(plugin: string): Promise<Array<{ requestId: string; data: PluginDataMap }>>;

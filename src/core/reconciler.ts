@@ -57,7 +57,11 @@ export class Reconciler {
     const id = viewId(view);
     const routing = routingOf(view, this.#opts.backend);
     const seen = await this.#opts.store.read(id);
-    if (isIdle(planWork({ view, state: seen, notifyTargets: routing.notify, approvalTargets: routing.approval }))) {
+    if (
+      isIdle(
+        planWork({ view, state: seen, notifyTargets: routing.notify, approvalTargets: routing.approval }),
+      )
+    ) {
       return { status: "done" };
     }
     const wait = seen ? leaseWait(seen.lease, this.#opts.instanceId, this.#now()) : 0;
@@ -84,7 +88,12 @@ export class Reconciler {
     held: PluginState,
     lease: string,
   ): Promise<Outcome> {
-    const plan = planWork({ view, state: held, notifyTargets: routing.notify, approvalTargets: routing.approval });
+    const plan = planWork({
+      view,
+      state: held,
+      notifyTargets: routing.notify,
+      approvalTargets: routing.approval,
+    });
     const progress: PluginState = { ...held, extraIncidents: [...held.extraIncidents] };
     let outcome: Outcome = { status: "done" };
     try {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { approvalReason, isAlreadyReviewed, isBareEmail } from "../../src/core/approval.ts";
 
 Deno.test("a requester name must be a bare email address to be matched", () => {
-  for (const ok of ["alice@example.com", "a.b+c@sub.example.org", "x@localhost"]) assert.ok(isBareEmail(ok), ok);
+  for (const ok of ["alice@example.com", "a.b+c@sub.example.org", "x@localhost"]) {
+    assert.ok(isBareEmail(ok), ok);
+  }
   for (
     const bad of [
       "alice",

@@ -24,7 +24,12 @@ const state = (s: Partial<PluginState>): PluginState => ({ ...EMPTY_STATE, ...s 
 const NOTIFY = ["Teleport Notifications"];
 
 Deno.test("a new pending request owes an incident in each notify target", () => {
-  const plan = planWork({ view: live(request()), state: null, notifyTargets: ["A", "B"], approvalTargets: [] });
+  const plan = planWork({
+    view: live(request()),
+    state: null,
+    notifyTargets: ["A", "B"],
+    approvalTargets: [],
+  });
   assert.deepEqual(plan.createIncidents, ["A", "B"]);
   assert.equal(plan.approve, false);
 });
@@ -55,7 +60,8 @@ Deno.test("the on-call check is owed once, when approval services are annotated"
   const view = live(request());
   assert.equal(planWork({ view, state: null, notifyTargets: [], approvalTargets: ["S1"] }).approve, true);
   assert.equal(
-    planWork({ view, state: state({ approvalChecked: true }), notifyTargets: [], approvalTargets: ["S1"] }).approve,
+    planWork({ view, state: state({ approvalChecked: true }), notifyTargets: [], approvalTargets: ["S1"] })
+      .approve,
     false,
   );
   assert.ok(isIdle(planWork({ view, state: null, notifyTargets: [], approvalTargets: [] })));
@@ -106,13 +112,21 @@ Deno.test("a resolved request the plugin never took on owes nothing", () => {
 
 Deno.test("an already resolved incident owes nothing, whatever happens next", () => {
   const done = state({ incidentId: "I1", resolution: "approved" });
-  assert.ok(isIdle(planWork({ view: { kind: "gone", id: "req-1" }, state: done, notifyTargets: [], approvalTargets: [] })));
+  assert.ok(
+    isIdle(
+      planWork({ view: { kind: "gone", id: "req-1" }, state: done, notifyTargets: [], approvalTargets: [] }),
+    ),
+  );
 });
 
 Deno.test("a deleted request resolves its incident as expired, found from plugin data", () => {
   const plan = planWork({
     view: { kind: "gone", id: "req-1" },
-    state: state({ incidentId: "I1", target: "A", extraIncidents: [{ target: "B", serviceId: "S", incidentId: "I2" }] }),
+    state: state({
+      incidentId: "I1",
+      target: "A",
+      extraIncidents: [{ target: "B", serviceId: "S", incidentId: "I2" }],
+    }),
     notifyTargets: [],
     approvalTargets: [],
   });
