@@ -1,0 +1,6 @@
+/** Public surface of the PagerDuty backend. */
+export * from "./client.ts";
+export * from "./errors.ts";
+export * from "./texts.ts";
+export type { Clock } from "./clock.ts";
+export type { RetryPolicy } from "./transport.ts";

@@ -1,0 +1,697 @@
+/**
+ * PagerDutyDouble: an in-process stand-in for the PagerDuty REST API v2, modelled on the
+ * real service (not on the upstream Go fake): substring `query` search, limit/offset/more
+ * pagination, the `{"error":{code,message,errors}}` envelope, `incident_key` dedup,
+ * authentication and `From` checks, plus programmable faults.
+ *
+ * Test-facing API
+ * ---------------
+ *   const pd = await PagerDutyDouble.start({ apiKey? });   // Deno.serve on 127.0.0.1, port 0
+ *   pd.url, pd.apiKey                                      // base URL to configure, expected key
+ *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
+ *   pd.addUser({ name, email })                            // → { id, name, email }
+ *   pd.addOnCall({ userId, escalationPolicyId, level? })
+ *   pd.incidents()                                         // snapshots: id, title, details, status,
+ *                                                          //   incidentKey, serviceId, notes[]
+ *   pd.notes(incidentId)                                   // → [{ id, content, from }]
+ *   pd.requests                                            // every request: method, path, query
+ *                                                          //   (URLSearchParams), rawQuery, headers,
+ *                                                          //   body, at (performance.now()), status
+ *   pd.violations                                          // contract violations: { method, path, problem }
+ *   pd.countCalls(method, pathPrefix)
+ *   Faults — a selector picks the requests: { everyNth } | { nextN } | { forMs } (none = all),
+ *   optionally narrowed by { method, pathPrefix }:
+ *   pd.inject429(selector, { retryAfterSeconds?, rateLimitResetSeconds? })
+ *   pd.inject5xx(selector, status = 500)
+ *   pd.injectLatency(selector, ms)
+ *   pd.injectConnectionReset(selector)                     // closes the TCP connection, no response
+ *   pd.setServerRateLimit({ limit, windowMs } | null)      // N requests per window, then 429s
+ *   pd.clearFaults()
+ *   await pd.waitFor(() => pd.incidents().length === 3, timeoutMs = 5000)
+ *   await pd.close()
+ *
+ * Faulted requests are recorded (status 429/5xx, or 0 for a reset) but change no state.
+ * Contract checks never block a request by themselves except where PagerDuty itself
+ * would refuse it (auth, `From`, malformed bodies); every problem lands in `violations`.
+ */
+
+const ACCEPT = "application/vnd.pagerduty+json;version=2";
+const DEFAULT_LIMIT = 25;
+const MAX_LIMIT = 100;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  rawQuery: string;
+  headers: Headers;
+  body: unknown;
+  at: number;
+  /** Response status; 0 while pending or when the connection was reset. */
+  status: number;
+}
+
+export interface Violation {
+  method: string;
+  path: string;
+  problem: string;
+}
+
+export interface FaultSelector {
+  everyNth?: number;
+  nextN?: number;
+  forMs?: number;
+  method?: string;
+  pathPrefix?: string;
+}
+
+export interface DoubleService {
+  id: string;
+  name: string;
+  escalationPolicyId: string;
+}
+
+export interface DoubleUser {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface DoubleNote {
+  id: string;
+  content: string;
+  from: string;
+}
+
+export interface DoubleIncident {
+  id: string;
+  title: string;
+  details: unknown;
+  status: "triggered" | "acknowledged" | "resolved";
+  incidentKey: string | null;
+  serviceId: string;
+  notes: DoubleNote[];
+}
+
+interface OnCall {
+  userId: string;
+  escalationPolicyId: string;
+  level: number;
+}
+
+type FaultAction =
+  | { kind: "429"; retryAfterSeconds?: number; rateLimitResetSeconds?: number }
+  | { kind: "5xx"; status: number }
+  | { kind: "latency"; ms: number }
+  | { kind: "reset" };
+
+interface Fault {
+  selector: FaultSelector;
+  action: FaultAction;
+  seen: number;
+  remaining: number;
+  until: number;
+}
+
+type Json = Record<string, unknown>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: number,
+    readonly errors: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (...errors: string[]) => new HttpError(400, "Invalid Input Provided", 2001, errors);
+
+export class PagerDutyDouble {
+  readonly apiKey: string;
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: Violation[] = [];
+
+  readonly #services: DoubleService[] = [];
+  readonly #users: DoubleUser[] = [];
+  readonly #onCalls: OnCall[] = [];
+  readonly #incidents: DoubleIncident[] = [];
+  #faults: Fault[] = [];
+  #rateLimit: { limit: number; windowMs: number; windowStart: number; used: number } | null = null;
+  #nextId = 1;
+  readonly #front: FrontProxy;
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #abort = new AbortController();
+
+  private constructor(apiKey: string) {
+    this.apiKey = apiKey;
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, signal: this.#abort.signal, onListen() {} },
+      (req, info) => this.#handle(req, info.remoteAddr.port),
+    );
+    this.#front = new FrontProxy(this.#server.addr.port);
+  }
+
+  static start(options: { apiKey?: string } = {}): Promise<PagerDutyDouble> {
+    return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123"));
+  }
+
+  get url(): string {
+    return this.#front.url;
+  }
+
+  addService(spec: { name: string; escalationPolicyId?: string }): DoubleService {
+    // Every real PagerDuty service has an escalation policy.
+    const service = {
+      id: this.#id("PS"),
+      name: spec.name,
+      escalationPolicyId: spec.escalationPolicyId ?? this.#id("PE"),
+    };
+    this.#services.push(service);
+    return { ...service };
+  }
+
+  addUser(spec: { name: string; email: string }): DoubleUser {
+    const user = { id: this.#id("PU"), ...spec };
+    this.#users.push(user);
+    return { ...user };
+  }
+
+  addOnCall(spec: { userId: string; escalationPolicyId: string; level?: number }): void {
+    this.#onCalls.push({ level: 1, ...spec });
+  }
+
+  incidents(): DoubleIncident[] {
+    return this.#incidents.map((i) => ({ ...i, notes: i.notes.map((n) => ({ ...n })) }));
+  }
+
+  notes(incidentId: string): DoubleNote[] {
+    return this.#incidents.find((i) => i.id === incidentId)?.notes.map((n) => ({ ...n })) ?? [];
+  }
+
+  countCalls(method: string, pathPrefix: string): number {
+    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
+  }
+
+  inject429(
+    selector: FaultSelector,
+    headers: { retryAfterSeconds?: number; rateLimitResetSeconds?: number } = {},
+  ) {
+    this.#addFault(selector, { kind: "429", ...headers });
+  }
+
+  inject5xx(selector: FaultSelector, status = 500): void {
+    this.#addFault(selector, { kind: "5xx", status });
+  }
+
+  injectLatency(selector: FaultSelector, ms: number): void {
+    this.#addFault(selector, { kind: "latency", ms });
+  }
+
+  injectConnectionReset(selector: FaultSelector): void {
+    this.#addFault(selector, { kind: "reset" });
+  }
+
+  setServerRateLimit(spec: { limit: number; windowMs: number } | null): void {
+    this.#rateLimit = spec && { ...spec, windowStart: performance.now(), used: 0 };
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+    this.#rateLimit = null;
+  }
+
+  /** Resolves once `predicate()` holds; rejects after `timeoutMs`. */
+  async waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!predicate()) {
+      if (performance.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#front.close();
+    this.#abort.abort();
+    await this.#server.finished;
+  }
+
+  #id(prefix: string): string {
+    return prefix + (this.#nextId++).toString(36).toUpperCase().padStart(5, "0");
+  }
+
+  #addFault(selector: FaultSelector, action: FaultAction): void {
+    const until = selector.forMs === undefined ? Infinity : performance.now() + selector.forMs;
+    this.#faults.push({ selector, action, seen: 0, remaining: selector.nextN ?? Infinity, until });
+  }
+
+  // ---- request pipeline -------------------------------------------------------------
+
+  async #handle(req: Request, peerPort: number): Promise<Response> {
+    const record = await this.#record(req);
+    const response = await this.#respond(record, peerPort);
+    record.status = response?.status ?? 0;
+    return response ?? new Response(null, { status: 500 });
+  }
+
+  async #record(req: Request): Promise<RecordedRequest> {
+    const url = new URL(req.url);
+    const text = await req.text();
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    const record = {
+      method: req.method,
+      path: url.pathname,
+      query: url.searchParams,
+      rawQuery: url.search.slice(1),
+      headers: req.headers,
+      body,
+      at: performance.now(),
+      status: 0,
+    };
+    this.requests.push(record);
+    return record;
+  }
+
+  /** Returns null after resetting the connection. */
+  async #respond(r: RecordedRequest, peerPort: number): Promise<Response | null> {
+    this.#checkContract(r);
+    const faults = this.#matchingFaults(r);
+    for (const f of faults) if (f.kind === "latency") await new Promise((ok) => setTimeout(ok, f.ms));
+    const fault = faults.find((f) => f.kind !== "latency");
+    if (fault?.kind === "reset") {
+      this.#front.reset(peerPort);
+      return null;
+    }
+    if (fault?.kind === "429") return tooManyRequests(fault);
+    if (fault?.kind === "5xx") return envelope(new HttpError(fault.status, "Internal Server Error", 5000));
+    const limited = this.#serverRateLimit();
+    if (limited) return limited;
+    try {
+      this.#authorize(r);
+      return this.#route(r);
+    } catch (err) {
+      if (err instanceof HttpError) return envelope(err);
+      throw err;
+    }
+  }
+
+  #matchingFaults(r: RecordedRequest): FaultAction[] {
+    const now = performance.now();
+    const hits: FaultAction[] = [];
+    for (const f of this.#faults) {
+      const s = f.selector;
+      if (s.method && s.method !== r.method) continue;
+      if (s.pathPrefix && !r.path.startsWith(s.pathPrefix)) continue;
+      if (now > f.until || f.remaining <= 0) continue;
+      f.seen++;
+      if (s.everyNth && f.seen % s.everyNth !== 0) continue;
+      f.remaining--;
+      hits.push(f.action);
+    }
+    return hits;
+  }
+
+  #serverRateLimit(): Response | null {
+    const rl = this.#rateLimit;
+    if (!rl) return null;
+    const now = performance.now();
+    if (now - rl.windowStart >= rl.windowMs) Object.assign(rl, { windowStart: now, used: 0 });
+    if (++rl.used <= rl.limit) return null;
+    const reset = Math.ceil((rl.windowStart + rl.windowMs - now) / 1000);
+    return tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit });
+  }
+
+  #violate(r: RecordedRequest, problem: string): void {
+    this.violations.push({ method: r.method, path: r.path, problem });
+  }
+
+  #checkContract(r: RecordedRequest): void {
+    const accept = r.headers.get("accept");
+    if (accept !== ACCEPT) this.#violate(r, `Accept is ${JSON.stringify(accept)}`);
+    const contentType = r.headers.get("content-type");
+    if (contentType !== "application/json") {
+      this.#violate(r, `Content-Type is ${JSON.stringify(contentType)}`);
+    }
+    if (!r.headers.has("authorization")) this.#violate(r, "Authorization header missing");
+    if (r.method !== "GET") {
+      const from = r.headers.get("from");
+      if (!from || !EMAIL.test(from)) this.#violate(r, `From is ${JSON.stringify(from)}, not an email`);
+    }
+    for (const key of r.query.keys()) {
+      if (["user_ids", "escalation_policy_ids", "service_ids", "statuses"].includes(key)) {
+        this.#violate(r, `array parameter ${key} without []`);
+      }
+    }
+  }
+
+  #authorize(r: RecordedRequest): void {
+    if (r.headers.get("authorization") !== `Token token=${this.apiKey}`) {
+      throw new HttpError(401, "Authentication failed", 2006);
+    }
+    if (r.method !== "GET") {
+      const from = r.headers.get("from");
+      if (!from) {
+        throw invalid(
+          'You must specify a user\'s email address in the "From" header to perform this action.',
+        );
+      }
+      if (!EMAIL.test(from)) throw invalid('The email address in the "From" header is invalid.');
+    }
+  }
+
+  #route(r: RecordedRequest): Response {
+    const key = `${r.method} ${r.path.replace(/^\/incidents\/[^/]+/, "/incidents/:id")}`;
+    const id = decodeURIComponent(r.path.split("/")[2] ?? "");
+    switch (key) {
+      case "GET /abilities":
+        return json(200, { abilities: ["sso", "teams", "urgencies", "read_only_users"] });
+      case "GET /services":
+        return this.#listServices(r);
+      case "GET /users":
+        return this.#listUsers(r);
+      case "GET /oncalls":
+        return this.#listOnCalls(r);
+      case "GET /incidents":
+        return this.#listIncidents(r);
+      case "POST /incidents":
+        return this.#createIncident(r);
+      case "POST /incidents/:id/notes":
+        return this.#createNote(r, id);
+      case "PUT /incidents/:id":
+        return this.#updateIncident(r, id);
+      default:
+        throw new HttpError(404, "Not Found", 2100);
+    }
+  }
+
+  #listServices(r: RecordedRequest): Response {
+    const q = (r.query.get("query") ?? "").toLowerCase();
+    const matches = this.#services.filter((s) => s.name.toLowerCase().includes(q));
+    return paginate(r, "services", matches.map(serviceJson));
+  }
+
+  #listUsers(r: RecordedRequest): Response {
+    const q = (r.query.get("query") ?? "").toLowerCase();
+    const matches = this.#users.filter((u) =>
+      u.name.toLowerCase().includes(q) || u.email.toLowerCase().includes(q)
+    );
+    return paginate(r, "users", matches.map((u) => ({ ...u, type: "user", summary: u.name })));
+  }
+
+  #listOnCalls(r: RecordedRequest): Response {
+    const userIds = r.query.getAll("user_ids[]");
+    const policyIds = r.query.getAll("escalation_policy_ids[]");
+    const matches = this.#onCalls.filter((o) =>
+      (userIds.length === 0 || userIds.includes(o.userId)) &&
+      (policyIds.length === 0 || policyIds.includes(o.escalationPolicyId))
+    );
+    return paginate(r, "oncalls", matches.map((o) => onCallJson(o, this.#users)));
+  }
+
+  #listIncidents(r: RecordedRequest): Response {
+    const key = r.query.get("incident_key");
+    const serviceIds = r.query.getAll("service_ids[]");
+    const statuses = r.query.getAll("statuses[]");
+    const matches = this.#incidents.filter((i) =>
+      (key === null || i.incidentKey === key) &&
+      (serviceIds.length === 0 || serviceIds.includes(i.serviceId)) &&
+      (statuses.length === 0 || statuses.includes(i.status))
+    );
+    return paginate(r, "incidents", matches.map(incidentJson));
+  }
+
+  #createIncident(r: RecordedRequest): Response {
+    const incident = this.#shape(r, () => validateCreate(r.body));
+    const service = this.#services.find((s) => s.id === incident.serviceId);
+    if (!service) throw invalid("Service not found.");
+    const key = incident.incidentKey;
+    if (
+      key !== null &&
+      this.#incidents.some((i) =>
+        i.incidentKey === key && i.serviceId === service.id && i.status !== "resolved"
+      )
+    ) {
+      throw invalid(`Open incident with key '${key}' already exists on this service.`);
+    }
+    const created: DoubleIncident = { id: this.#id("Q"), status: "triggered", notes: [], ...incident };
+    this.#incidents.push(created);
+    return json(201, { incident: incidentJson(created) });
+  }
+
+  #createNote(r: RecordedRequest, id: string): Response {
+    const content = this.#shape(r, () => validateNote(r.body));
+    const incident = this.#findIncident(id);
+    const note = { id: this.#id("PN"), content, from: r.headers.get("from") ?? "" };
+    incident.notes.push(note);
+    return json(200, { note: { id: note.id, content, created_at: new Date().toISOString() } });
+  }
+
+  #updateIncident(r: RecordedRequest, id: string): Response {
+    const status = this.#shape(r, () => validateUpdate(r.body));
+    const incident = this.#findIncident(id);
+    if (status) incident.status = status;
+    return json(200, { incident: incidentJson(incident) });
+  }
+
+  #findIncident(id: string): DoubleIncident {
+    const incident = this.#incidents.find((i) => i.id === id);
+    if (!incident) throw new HttpError(404, "Not Found", 2100, ["Incident Not Found"]);
+    return incident;
+  }
+
+  /** Runs a body validator; a shape problem is both a violation and a 400. */
+  #shape<T>(r: RecordedRequest, validate: () => T): T {
+    try {
+      return validate();
+    } catch (err) {
+      if (err instanceof HttpError) this.#violate(r, `body: ${err.errors.join("; ")}`);
+      throw err;
+    }
+  }
+}
+
+// ---- body validation (the parts of the OpenAPI schema a plugin touches) ---------------
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function validateCreate(body: unknown): Omit<DoubleIncident, "id" | "status" | "notes"> {
+  const incident = isObject(body) ? body.incident : undefined;
+  if (!isObject(incident)) throw invalid("incident is required and must be an object.");
+  if (incident.type !== "incident") throw invalid('incident.type must be "incident".');
+  if (typeof incident.title !== "string" || incident.title === "") throw invalid("Title cannot be empty.");
+  const service = incident.service;
+  if (!isObject(service) || typeof service.id !== "string" || service.type !== "service_reference") {
+    throw invalid("incident.service must be a service_reference with an id.");
+  }
+  const key = incident.incident_key;
+  if (key !== undefined && typeof key !== "string") throw invalid("incident.incident_key must be a string.");
+  const body_ = incident.body;
+  if (body_ !== undefined && (!isObject(body_) || body_.type !== "incident_body" || !("details" in body_))) {
+    throw invalid("incident.body must be an incident_body with details.");
+  }
+  return {
+    title: incident.title,
+    details: isObject(body_) ? body_.details : undefined,
+    incidentKey: key ?? null,
+    serviceId: service.id,
+  };
+}
+
+function validateNote(body: unknown): string {
+  const note = isObject(body) ? body.note : undefined;
+  if (!isObject(note) || typeof note.content !== "string" || note.content === "") {
+    throw invalid("note.content is required.");
+  }
+  return note.content;
+}
+
+function validateUpdate(body: unknown): DoubleIncident["status"] | undefined {
+  const incident = isObject(body) ? body.incident : undefined;
+  if (!isObject(incident)) throw invalid("incident is required and must be an object.");
+  if (incident.type !== "incident" && incident.type !== "incident_reference") {
+    throw invalid("incident.type must be incident or incident_reference.");
+  }
+  for (const ref of ["service", "escalation_policy"]) {
+    const value = incident[ref];
+    if (
+      value !== undefined &&
+      (!isObject(value) || typeof value.id !== "string" || typeof value.type !== "string")
+    ) {
+      throw invalid(`incident.${ref} must have an id and a type.`);
+    }
+  }
+  const status = incident.status;
+  if (status !== undefined && status !== "resolved" && status !== "acknowledged" && status !== "triggered") {
+    throw invalid("incident.status is invalid.");
+  }
+  return status;
+}
+
+// ---- response rendering ----------------------------------------------------------------
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+function envelope(err: HttpError, headers: Record<string, string> = {}): Response {
+  const error = {
+    message: err.message,
+    code: err.code,
+    ...(err.errors.length ? { errors: err.errors } : {}),
+  };
+  return json(err.status, { error }, headers);
+}
+
+function tooManyRequests(
+  spec: { retryAfterSeconds?: number; rateLimitResetSeconds?: number; limit?: number },
+) {
+  const headers: Record<string, string> = {
+    "ratelimit-limit": String(spec.limit ?? 960),
+    "ratelimit-remaining": "0",
+  };
+  if (spec.retryAfterSeconds !== undefined) headers["retry-after"] = String(spec.retryAfterSeconds);
+  if (spec.rateLimitResetSeconds !== undefined) {
+    headers["ratelimit-reset"] = String(spec.rateLimitResetSeconds);
+  }
+  return envelope(new HttpError(429, "Too Many Requests", 2020, ["Rate limit exceeded."]), headers);
+}
+
+function paginate(r: RecordedRequest, listKey: string, items: unknown[]): Response {
+  const limit = intParam(r, "limit", DEFAULT_LIMIT);
+  const offset = intParam(r, "offset", 0);
+  const effective = Math.min(Math.max(limit, 1), MAX_LIMIT);
+  const page = items.slice(offset, offset + effective);
+  return json(200, {
+    [listKey]: page,
+    limit: effective,
+    offset,
+    more: offset + effective < items.length,
+    total: r.query.get("total") === "true" ? items.length : null,
+  });
+}
+
+function intParam(r: RecordedRequest, name: string, fallback: number): number {
+  const raw = r.query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw invalid(`${name} must be a non-negative integer.`);
+  return Number(raw);
+}
+
+function serviceJson(s: DoubleService): Json {
+  return {
+    id: s.id,
+    type: "service",
+    name: s.name,
+    summary: s.name,
+    escalation_policy: { id: s.escalationPolicyId, type: "escalation_policy_reference" },
+  };
+}
+
+function onCallJson(o: OnCall, users: DoubleUser[]): Json {
+  const user = users.find((u) => u.id === o.userId);
+  return {
+    escalation_policy: { id: o.escalationPolicyId, type: "escalation_policy_reference" },
+    escalation_level: o.level,
+    schedule: null,
+    user: { id: o.userId, type: "user_reference", summary: user?.name ?? "" },
+    start: null,
+    end: null,
+  };
+}
+
+function incidentJson(i: DoubleIncident): Json {
+  return {
+    id: i.id,
+    type: "incident",
+    title: i.title,
+    summary: i.title,
+    status: i.status,
+    incident_key: i.incidentKey,
+    service: { id: i.serviceId, type: "service_reference" },
+  };
+}
+
+// ---- connection-reset support -----------------------------------------------------------
+
+/**
+ * A TCP relay in front of Deno.serve: Deno.serve cannot drop a connection without
+ * answering, so the double hands out this relay's address and, for a reset fault,
+ * closes the client's socket from here. The server sees the relay's upstream port as
+ * the peer port, which identifies the connection to close.
+ */
+class FrontProxy {
+  readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  readonly #pairs = new Map<number, { client: Deno.Conn; upstream: Deno.Conn }>();
+  readonly #pipes = new Set<Promise<unknown>>();
+  readonly #accepting: Promise<void>;
+
+  constructor(private readonly upstreamPort: number) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#accepting = this.#accept();
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#listener.addr.port}`;
+  }
+
+  /** Closes the client connection whose upstream leg has local port `peerPort`. */
+  reset(peerPort: number): void {
+    const pair = this.#pairs.get(peerPort);
+    if (pair) closeAll(pair.client, pair.upstream);
+  }
+
+  async close(): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const { client, upstream } of this.#pairs.values()) closeAll(client, upstream);
+    await Promise.allSettled([...this.#pipes]);
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const client of this.#listener) this.#relay(client);
+    } catch {
+      // The listener was closed.
+    }
+  }
+
+  #relay(client: Deno.TcpConn): void {
+    const pipe = (async () => {
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
+      const port = upstream.localAddr.port;
+      this.#pairs.set(port, { client, upstream });
+      await Promise.allSettled([
+        client.readable.pipeTo(upstream.writable),
+        upstream.readable.pipeTo(client.writable),
+      ]);
+      this.#pairs.delete(port);
+      closeAll(client, upstream);
+    })().catch(() => closeAll(client));
+    this.#pipes.add(pipe);
+    pipe.finally(() => this.#pipes.delete(pipe));
+  }
+}
+
+function closeAll(...conns: Deno.Conn[]): void {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the other direction of the relay.
+    }
+  }
+}
