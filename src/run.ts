@@ -6,7 +6,7 @@ import type { Config } from "./config/types.ts";
 import { AccessRequestPlugin } from "./core/plugin.ts";
 import { getLog } from "./ops/logging.ts";
 import { PagerDutyBackend } from "./pagerduty/backend.ts";
-import { PagerDutyClient } from "./pagerduty/client.ts";
+import { PagerDutyClient, type PagerDutyClientOptions } from "./pagerduty/client.ts";
 import { PagerDutyAuthError } from "./pagerduty/errors.ts";
 import { requestLink } from "./pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
@@ -22,6 +22,7 @@ export interface RunOptions {
   instanceId?: string;
   /** Tuning for tests and benchmarks. */
   teleportOptions?: TeleportClientOptions;
+  pagerdutyOptions?: PagerDutyClientOptions;
   plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
 }
 
@@ -29,7 +30,7 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
   const log = getLog("core");
   log.info("Starting Teleport Access PagerDuty Plugin");
   const teleport = TeleportClient.connect(config.teleport, opts.teleportOptions);
-  const pagerduty = new PagerDutyClient(config.pagerduty);
+  const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");

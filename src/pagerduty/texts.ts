@@ -3,6 +3,7 @@
  * (spec §5.10) so existing runbooks and tests that grep for them keep working.
  * Times are rendered like Go's time.RFC822 in UTC: `02 Jan 06 15:04 UTC`.
  */
+import type { ResolutionTag } from "../core/backend.ts";
 import type { AccessReview } from "../teleport/types.ts";
 
 /** PagerDuty's documented maxima: incident title in characters, body details in bytes. */
@@ -14,8 +15,6 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 /** Go's zero time.Time, which the Go plugin prints when a timestamp is missing. */
 const GO_ZERO_TIME = new Date("0001-01-01T00:00:00Z");
-
-export type ResolutionTag = "approved" | "denied" | "promoted" | "expired";
 
 export interface IncidentRequestInfo {
   user: string;

@@ -3,6 +3,7 @@
  * query encoding, per-request timeout, error envelope parsing, the shared rate limiter
  * and bounded retries.
  */
+import { decorrelatedJitter } from "../ops/backoff.ts";
 import { getLogger } from "@logtape/logtape";
 import type { Clock } from "./clock.ts";
 import {
@@ -77,7 +78,7 @@ export class Transport {
         return await this.#send<T>(spec);
       } catch (err) {
         if (!(err instanceof PagerDutyError) || !err.retryable) throw err;
-        backoff = nextBackoff(backoff, retry);
+        backoff = decorrelatedJitter(backoff, { baseMs: retry.baseDelayMs, capMs: retry.maxDelayMs });
         const delay = err.retryAfterMs ?? backoff;
         if (clock.now() + delay > deadline) throw err;
         logger.debug("Retrying PagerDuty request", {
@@ -169,12 +170,6 @@ function encodeQuery(query: Query): string {
   return query
     .map(([key, value]) => `${encodeURIComponent(key).replace(/%5B%5D$/, "[]")}=${encodeURIComponent(value)}`)
     .join("&");
-}
-
-/** Decorrelated jitter: a random delay between the base and three times the previous one, capped. */
-function nextBackoff(previous: number, policy: RetryPolicy): number {
-  const upper = Math.max(policy.baseDelayMs, previous * 3);
-  return Math.min(policy.maxDelayMs, policy.baseDelayMs + Math.random() * (upper - policy.baseDelayMs));
 }
 
 /** A 429 is a refusal; other retryable failures leave the write's outcome unknown. */
