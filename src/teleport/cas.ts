@@ -1,0 +1,31 @@
+/**
+ * The caller's side of plugin-data compare-and-swap: re-run a read-modify-write
+ * until it stops failing with CompareFailedError (another writer won the round).
+ */
+import { DecorrelatedBackoff, sleep } from "./backoff.ts";
+import { CompareFailedError } from "./errors.ts";
+
+const CAS_BACKOFF_BASE_MS = 1;
+const CAS_BACKOFF_CAP_MS = 1_000;
+
+/**
+ * Runs `attempt` until it succeeds. CompareFailedError is retried after a
+ * decorrelated-jitter pause (1 ms .. 1 s); any other error is thrown. When the
+ * signal aborts (e.g. `AbortSignal.timeout(...)` as a deadline), the last
+ * CompareFailedError is thrown.
+ */
+export async function casRetry<T>(
+  attempt: () => Promise<T>,
+  options: { signal?: AbortSignal } = {},
+): Promise<T> {
+  const backoff = new DecorrelatedBackoff(CAS_BACKOFF_BASE_MS, CAS_BACKOFF_CAP_MS);
+  while (true) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof CompareFailedError)) throw error;
+      await sleep(backoff.next(), options.signal);
+      if (options.signal?.aborted) throw error;
+    }
+  }
+}

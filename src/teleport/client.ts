@@ -1,0 +1,289 @@
+/**
+ * TeleportClient: the plugin's view of the Teleport Auth Service gRPC API. It
+ * implements the core's AccessRequestSource and WatchSource ports and maps wire
+ * messages and gRPC statuses to domain types and typed errors.
+ *
+ * Every call (unary and the watch) shares one channel: while the watch stream is
+ * open the HTTP/2 connection is never idle, which avoids the Deno GOAWAY crash on
+ * idle sessions (shared/spec/deno-platform.md §1b).
+ */
+import * as grpc from "@grpc/grpc-js";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { TeleportConfig } from "../config/types.ts";
+import type { AccessRequestSource, WatchSource } from "../core/ports.ts";
+import {
+  ListAccessRequestsRequestSchema,
+  PingRequestSchema,
+  WatchSchema,
+} from "./gen/teleport/legacy/client/proto/authservice_pb.ts";
+import type { Event } from "./gen/teleport/legacy/client/proto/event_pb.ts";
+import {
+  AccessRequestFilterSchema,
+  type AccessRequestV3,
+  PluginDataFilterSchema,
+  RequestState as WireRequestState,
+} from "./gen/teleport/legacy/types/types_pb.ts";
+import {
+  accessRequestFromWire,
+  KIND_ACCESS_REQUEST,
+  pluginDataUpdateToWire,
+  reviewSubmissionToWire,
+  watchKindsToWire,
+} from "./codec.ts";
+import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
+import { callMetadata, dialAuth, planDial } from "./dial.ts";
+import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
+import { type RpcMethod, rpcMethod } from "./rpc.ts";
+import type { AccessRequest, PingInfo, PluginDataMap, WatchEvent } from "./types.ts";
+import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
+
+/** The PagerDuty plugin's minimum Auth Service version (upstream app.go). */
+export const MIN_SERVER_VERSION = "6.1.0";
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+const LIST_PAGE_SIZE = 500;
+
+const RPC = {
+  ping: rpcMethod("ping"),
+  watchEvents: rpcMethod("watchEvents"),
+  getPluginData: rpcMethod("getPluginData"),
+  updatePluginData: rpcMethod("updatePluginData"),
+  submitAccessReview: rpcMethod("submitAccessReview"),
+  getAccessRequestsV2: rpcMethod("getAccessRequestsV2"),
+  listAccessRequests: rpcMethod("listAccessRequests"),
+};
+
+export interface TeleportClientOptions {
+  /** Per-call deadline for unary calls, milliseconds (default 30 s). */
+  callTimeoutMs?: number;
+  /** Overrides for the watch reconnect timings (tests shorten the INIT timeout). */
+  watcherTiming?: Partial<WatcherTiming>;
+}
+
+export class TeleportClient implements AccessRequestSource, WatchSource {
+  readonly #grpc: grpc.Client;
+  readonly #options: TeleportClientOptions;
+  /** Aborted by close(), so watches stop instead of retrying on a closed channel. */
+  readonly #closed = new AbortController();
+  /** Review author: Teleport identifies us by the client certificate's CN. */
+  readonly user: string;
+
+  constructor(grpcClient: grpc.Client, user: string, options: TeleportClientOptions = {}) {
+    this.#grpc = grpcClient;
+    this.user = user;
+    this.#options = options;
+  }
+
+  /** Loads and checks the credentials, then creates a lazily connecting client. */
+  static connect(config: TeleportConfig, options: TeleportClientOptions = {}): TeleportClient {
+    const credentials = loadCredentials(config);
+    return new TeleportClient(
+      dialAuth(planDial(config, credentials), credentials),
+      userOf(credentials),
+      options,
+    );
+  }
+
+  /** Pings the server and checks it is at least MIN_SERVER_VERSION. */
+  async ping(): Promise<PingInfo> {
+    let response;
+    try {
+      response = await this.#unary(RPC.ping, create(PingRequestSchema));
+    } catch (error) {
+      if (error instanceof NotImplementedError) {
+        throw new IncompatibleVersionError(`server version must be at least ${MIN_SERVER_VERSION}`);
+      }
+      throw error;
+    }
+    checkMinVersion(response.ServerVersion, MIN_SERVER_VERSION);
+    return {
+      clusterName: response.ClusterName,
+      serverVersion: response.ServerVersion,
+      proxyPublicAddr: response.ProxyPublicAddr,
+      advancedAccessWorkflows: response.ServerFeatures?.AdvancedAccessWorkflows ?? false,
+    };
+  }
+
+  async getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | null> {
+    const [found] = await this.#pluginData(requestId, plugin);
+    return found?.requestId === requestId ? found.data : null;
+  }
+
+  async updatePluginData(
+    requestId: string,
+    plugin: string,
+    set: PluginDataMap,
+    expect: PluginDataMap,
+  ): Promise<void> {
+    await this.#unary(RPC.updatePluginData, pluginDataUpdateToWire(requestId, plugin, set, expect));
+  }
+
+  listPluginData(plugin: string): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
+    return this.#pluginData("", plugin);
+  }
+
+  async submitReview(
+    requestId: string,
+    review: { proposedState: "APPROVED" | "DENIED"; reason: string },
+  ): Promise<void> {
+    const submission = reviewSubmissionToWire(requestId, {
+      author: this.user,
+      ...review,
+      created: new Date(),
+    });
+    await this.#unary(RPC.submitAccessReview, submission);
+  }
+
+  listPendingRequests(): Promise<AccessRequest[]> {
+    return this.#listRequests({ State: WireRequestState.PENDING });
+  }
+
+  async getRequest(requestId: string): Promise<AccessRequest | null> {
+    const [request] = await this.#listRequests({ ID: requestId });
+    return request ?? null;
+  }
+
+  /** Events until `signal` aborts or the client is closed; reconnects on its own. */
+  watch(kinds: string[], signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const timing = { ...DEFAULT_WATCHER_TIMING, ...this.#options.watcherTiming };
+    const stop = AbortSignal.any([signal, this.#closed.signal]);
+    return watchWithReconnect((watchKinds) => this.#openWatch(watchKinds), kinds, stop, timing);
+  }
+
+  /** Ends open watches and closes the channel. */
+  close(): void {
+    this.#closed.abort();
+    this.#grpc.close();
+  }
+
+  /** Entries of `plugin`, for one request or (resource "") all access requests. */
+  async #pluginData(
+    resource: string,
+    plugin: string,
+  ): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
+    const filter = create(PluginDataFilterSchema, {
+      Kind: KIND_ACCESS_REQUEST,
+      Resource: resource,
+      Plugin: plugin,
+    });
+    const seq = await this.#unary(RPC.getPluginData, filter);
+    const found = [];
+    for (const data of seq.PluginData) {
+      const entry = data.Spec?.Entries[plugin];
+      if (entry) found.push({ requestId: data.Metadata?.Name ?? "", data: { ...entry.Data } });
+    }
+    return found;
+  }
+
+  #openWatch(kinds: string[]): grpc.ClientReadableStream<Event> {
+    const watch = create(WatchSchema, { Kinds: watchKindsToWire(kinds), AllowPartialSuccess: true });
+    // waitForReady: during a server restart the stream waits for the channel to reconnect
+    // (bounded by the watcher's INIT timeout) instead of failing at once.
+    return this.#grpc.makeServerStreamRequest(
+      RPC.watchEvents.path,
+      RPC.watchEvents.serialize,
+      RPC.watchEvents.deserialize,
+      watch,
+      callMetadata({ waitForReady: true }),
+    );
+  }
+
+  /** ListAccessRequests page by page; GetAccessRequestsV2 on servers without it. */
+  async #listRequests(filter: Partial<{ ID: string; State: WireRequestState }>): Promise<AccessRequest[]> {
+    const wireFilter = create(AccessRequestFilterSchema, filter);
+    try {
+      const requests: AccessRequestV3[] = [];
+      let startKey = "";
+      do {
+        const request = create(ListAccessRequestsRequestSchema, {
+          Filter: wireFilter,
+          Limit: LIST_PAGE_SIZE,
+          StartKey: startKey,
+        });
+        const page = await this.#unary(RPC.listAccessRequests, request);
+        requests.push(...page.AccessRequests);
+        startKey = page.NextKey;
+      } while (startKey !== "");
+      return requests.map(accessRequestFromWire);
+    } catch (error) {
+      if (!(error instanceof NotImplementedError)) throw error;
+      return (await this.#collectStream(RPC.getAccessRequestsV2, wireFilter)).map(accessRequestFromWire);
+    }
+  }
+
+  #unary<I extends DescMessage, O extends DescMessage>(
+    method: RpcMethod<I, O>,
+    request: MessageShape<I>,
+  ): Promise<MessageShape<O>> {
+    return new Promise((resolve, reject) => {
+      this.#grpc.makeUnaryRequest(
+        method.path,
+        method.serialize,
+        method.deserialize,
+        request,
+        callMetadata(),
+        { deadline: this.#deadline() },
+        (error, response) => error || !response ? reject(fromGrpcError(error)) : resolve(response),
+      );
+    });
+  }
+
+  async #collectStream<I extends DescMessage, O extends DescMessage>(
+    method: RpcMethod<I, O>,
+    request: MessageShape<I>,
+  ): Promise<MessageShape<O>[]> {
+    const stream = this.#grpc.makeServerStreamRequest(
+      method.path,
+      method.serialize,
+      method.deserialize,
+      request,
+      callMetadata(),
+      { deadline: this.#deadline() },
+    );
+    const items: MessageShape<O>[] = [];
+    try {
+      for await (const item of stream as AsyncIterable<MessageShape<O>>) items.push(item);
+    } catch (error) {
+      throw fromGrpcError(error);
+    }
+    return items;
+  }
+
+  #deadline(): Date {
+    return new Date(Date.now() + (this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
+  }
+}
+
+function userOf(credentials: TlsCredentials): string {
+  const [cert] = parseCertificates(credentials.certChain, credentials.source);
+  return subjectField(cert, "CN") ?? "";
+}
+
+// ---- version check ----------------------------------------------------------------
+
+interface SemVer {
+  core: [number, number, number];
+  prerelease: string;
+}
+
+function parseSemVer(version: string): SemVer | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version.trim());
+  if (!match) return undefined;
+  return { core: [Number(match[1]), Number(match[2]), Number(match[3])], prerelease: match[4] ?? "" };
+}
+
+/** Semver precedence, simplified: a pre-release sorts before its release, pre-releases compare as text. */
+function compareSemVer(a: SemVer, b: SemVer): number {
+  for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return a.core[i] - b.core[i];
+  if (a.prerelease === b.prerelease) return 0;
+  if (a.prerelease === "") return 1;
+  if (b.prerelease === "") return -1;
+  return a.prerelease < b.prerelease ? -1 : 1;
+}
+
+export function checkMinVersion(current: string, minimum: string): void {
+  const parsed = parseSemVer(current);
+  if (!parsed) throw new IncompatibleVersionError(`invalid server version "${current}"`);
+  if (compareSemVer(parsed, parseSemVer(minimum)!) < 0) {
+    throw new IncompatibleVersionError(`incompatible versions: ${current} < ${minimum}`);
+  }
+}

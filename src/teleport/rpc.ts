@@ -1,0 +1,58 @@
+/**
+ * grpc-js method definitions for proto.AuthService, built from the protobuf-es
+ * service descriptor (no .proto file is read at run time, so this works inside a
+ * bundled executable). Shared by the client and the test double.
+ */
+import { Buffer } from "node:buffer";
+import type { ServiceDefinition } from "@grpc/grpc-js";
+import { type DescMessage, type DescMethod, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { AuthService } from "./gen/teleport/legacy/client/proto/authservice_pb.ts";
+import { decode } from "./codec.ts";
+
+export interface RpcMethod<I extends DescMessage, O extends DescMessage> {
+  path: string;
+  serialize(message: MessageShape<I>): Buffer;
+  deserialize(bytes: Buffer): MessageShape<O>;
+}
+
+function serializer<D extends DescMessage>(schema: D): (message: MessageShape<D>) => Buffer {
+  return (message) => Buffer.from(toBinary(schema, message));
+}
+
+function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => MessageShape<D> {
+  return (bytes) => decode(schema, bytes);
+}
+
+function pathOf(method: DescMethod): string {
+  return `/${AuthService.typeName}/${method.name}`;
+}
+
+type AuthMethods = typeof AuthService.method;
+type MethodOf<K extends keyof AuthMethods> = RpcMethod<AuthMethods[K]["input"], AuthMethods[K]["output"]>;
+
+/** Client-side view of one AuthService method (request out, response in). */
+export function rpcMethod<K extends keyof AuthMethods>(name: K): MethodOf<K> {
+  const method = AuthService.method[name] as DescMethod;
+  return {
+    path: pathOf(method),
+    serialize: serializer(method.input),
+    deserialize: deserializer(method.output),
+  } as unknown as MethodOf<K>;
+}
+
+/** The grpc-js ServiceDefinition a server registers handlers against (keyed by method name). */
+export function authServiceDefinition(): ServiceDefinition {
+  const definition: Record<string, ServiceDefinition[string]> = {};
+  for (const method of AuthService.methods) {
+    definition[method.name] = {
+      path: pathOf(method),
+      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+    };
+  }
+  return definition;
+}

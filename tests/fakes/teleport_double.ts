@@ -1,0 +1,679 @@
+/**
+ * TeleportDouble: an in-process fake Teleport Auth Service for tests. It serves
+ * the proto.AuthService subset the plugin uses over real mutual TLS (a throwaway
+ * CA per double) with the server semantics of shared/spec/teleport-auth-grpc.md §5.
+ * Keep it in the same process as the client under test (deno-platform.md §1c).
+ *
+ * Test-facing API
+ *   TeleportDouble.start(options?: TeleportDoubleOptions): Promise<TeleportDouble>
+ *   .addr: string                      "127.0.0.1:<port>" of the Auth listener
+ *   .port: number / .clusterName: string / .pki: TestPki
+ *   .ping: PingSettings                mutable: serverVersion, advancedAccessWorkflows, proxyPublicAddr, unimplemented
+ *   .listAccessRequestsUnimplemented   set true to make ListAccessRequests answer UNIMPLEMENTED
+ *   .calls: Record<string, number>     RPC calls per method name ("Ping", "WatchEvents", …)
+ *   .lastClientVersion                 the `version` metadata of the latest call
+ *   .watcherCount: number              open WatchEvents streams
+ *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
+ *                                      trio (key/crt/cas) and an auth.pem identity file
+ *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
+ *   createRequest(NewRequest): string  → id; emits PUT
+ *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
+ *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
+ *   setState(id, state, reason)        admin approve/deny (no review); emits PUT
+ *   deleteRequest(id)                  emits DELETE
+ *   getRequest(id): AccessRequest | undefined
+ *   pluginData(id, plugin): Record<string, string> | undefined
+ *   reviewsSubmittedBy(user): SubmittedReview[]
+ *   Fault hooks:
+ *   restart({ graceful }): Promise<void>  graceful = GOAWAY (tryShutdown), watch streams end, rebind the
+ *                                      same port; abrupt = connections destroyed, then rebind
+ *   dropStreams()                      end every watch stream with UNAVAILABLE
+ *   refuseConnections(on): Promise<void>  stop listening (on) / listen again on the same port (off)
+ *   setLatency(ms)                     delay every RPC
+ *   startRouter(): Promise<TlsRouter>  a TLS-routing listener in front of this double (see tls_router.ts)
+ *   close(): Promise<void>
+ */
+import { Buffer } from "node:buffer";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { clone, create } from "@bufbuild/protobuf";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
+import {
+  type ListAccessRequestsRequest,
+  ListAccessRequestsResponseSchema,
+  type PingRequest,
+  PingResponseSchema,
+  PluginDataSeqSchema,
+  type Watch,
+} from "../../src/teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
+import type { Event } from "../../src/teleport/gen/teleport/legacy/client/proto/event_pb.ts";
+import {
+  type AccessRequestFilter,
+  type AccessRequestV3,
+  AccessRequestV3Schema,
+  type AccessReview as WireAccessReview,
+  AccessReviewSchema,
+  type AccessReviewSubmission,
+  MetadataSchema,
+  type PluginDataFilter,
+  type PluginDataUpdateParams,
+  PluginDataV3Schema,
+  RequestState,
+  type WatchKind,
+} from "../../src/teleport/gen/teleport/legacy/types/types_pb.ts";
+import {
+  accessRequestFromWire,
+  DEFAULT_NAMESPACE,
+  deleteEvent,
+  initEvent,
+  KIND_ACCESS_REQUEST,
+  KIND_PLUGIN_DATA,
+  labelValuesToWire,
+  putEvent,
+  requiredTimeToWire,
+  stateToWire,
+  withGogoDefaults,
+} from "../../src/teleport/codec.ts";
+import { authServiceDefinition } from "../../src/teleport/rpc.ts";
+import type { AccessRequest } from "../../src/teleport/types.ts";
+import { TestPki } from "./pki.ts";
+import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
+
+export interface TeleportDoubleOptions {
+  clusterName?: string;
+  serverVersion?: string;
+  advancedAccessWorkflows?: boolean;
+  proxyPublicAddr?: string;
+}
+
+export interface PingSettings {
+  serverVersion: string;
+  advancedAccessWorkflows: boolean;
+  proxyPublicAddr: string;
+  /** Answer Ping with UNIMPLEMENTED (a server older than Ping). */
+  unimplemented: boolean;
+}
+
+export interface CredentialPaths {
+  clientKey: string;
+  clientCrt: string;
+  rootCas: string;
+  /** auth.pem-style identity file: key, SSH cert line, TLS cert, @cert-authority line, CA. */
+  identity: string;
+}
+
+export interface NewRequest {
+  user: string;
+  roles: string[];
+  reason?: string;
+  systemAnnotations?: Record<string, string[]>;
+  suggestedReviewers?: string[];
+  /** One threshold for the whole request; default 1 approval / 1 denial. */
+  thresholds?: { approve: number; deny: number };
+}
+
+export interface SubmittedReview {
+  requestId: string;
+  proposedState: "APPROVED" | "DENIED";
+  reason: string;
+}
+
+/** A failure with the gRPC status a real Auth Service would return. */
+export class DoubleRpcError extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+interface Watcher {
+  call: grpc.ServerWritableStream<Watch, Event>;
+  kind: WatchKind;
+}
+
+const RESOLVED = new Set([RequestState.APPROVED, RequestState.DENIED, RequestState.PROMOTED]);
+const STATE_VERBS: Partial<Record<RequestState, string>> = {
+  [RequestState.APPROVED]: "approved",
+  [RequestState.DENIED]: "denied",
+  [RequestState.PROMOTED]: "promoted",
+};
+const MAX_LIST_LIMIT = 16_000;
+const DEFAULT_LIST_LIMIT = 1_000;
+
+function fail(code: grpc.status, message: string): never {
+  throw new DoubleRpcError(code, message);
+}
+
+/** A fake OpenSSH certificate line: the right type prefix and a base64 blob that starts like one. */
+function fakeSshCertLine(user: string): string {
+  const type = "ssh-ed25519-cert-v01@openssh.com";
+  const typeField = Buffer.alloc(4 + type.length);
+  typeField.writeUInt32BE(type.length);
+  typeField.write(type, 4, "latin1");
+  const blob = Buffer.concat([typeField, Buffer.from(crypto.getRandomValues(new Uint8Array(64)))]);
+  return `${type} ${blob.toString("base64")} ${user}`;
+}
+
+export class TeleportDouble {
+  readonly calls: Record<string, number> = {};
+  readonly ping: PingSettings;
+  listAccessRequestsUnimplemented = false;
+  /** The `version` metadata of the latest call (the client's API version). */
+  lastClientVersion: string | undefined;
+  port = 0;
+
+  #server: grpc.Server | undefined;
+  #serverCredentials!: grpc.ServerCredentials;
+  #latencyMs = 0;
+  readonly #requests = new Map<string, AccessRequestV3>();
+  /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
+  readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
+  readonly #reviewers = new Map<string, string[]>();
+  readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
+  readonly #watchers = new Set<Watcher>();
+  readonly #routers: TlsRouter[] = [];
+
+  private constructor(readonly pki: TestPki, options: TeleportDoubleOptions) {
+    this.ping = {
+      serverVersion: options.serverVersion ?? "17.4.8",
+      advancedAccessWorkflows: options.advancedAccessWorkflows ?? true,
+      proxyPublicAddr: options.proxyPublicAddr ?? "proxy.example.com:443",
+      unimplemented: false,
+    };
+  }
+
+  static async start(options: TeleportDoubleOptions = {}): Promise<TeleportDouble> {
+    const pki = await TestPki.create(options.clusterName ?? "double.example.com");
+    const double = new TeleportDouble(pki, options);
+    const server = await pki.issueServerCert();
+    double.#serverCredentials = grpc.ServerCredentials.createSsl(
+      Buffer.from(pki.caPem),
+      [{ private_key: Buffer.from(server.keyPem), cert_chain: Buffer.from(server.certPem) }],
+      true,
+    );
+    await double.#listen(0);
+    return double;
+  }
+
+  get clusterName(): string {
+    return this.pki.clusterName;
+  }
+
+  get addr(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get watcherCount(): number {
+    return this.#watchers.size;
+  }
+
+  // ---- test-facing state API -------------------------------------------------------
+
+  async writeCredentials(
+    user: string,
+    dir: string,
+    options: { expired?: boolean; validForMs?: number } = {},
+  ): Promise<CredentialPaths> {
+    const now = Date.now();
+    const validity = options.expired
+      ? { notBefore: new Date(now - 2 * 3600_000), notAfter: new Date(now - 3600_000) }
+      : { notAfter: new Date(now + (options.validForMs ?? 24 * 3600_000)) };
+    const { certPem, keyPem } = await this.pki.issueClientCert(user, validity);
+    const paths: CredentialPaths = {
+      clientKey: join(dir, `${user}.key`),
+      clientCrt: join(dir, `${user}.crt`),
+      rootCas: join(dir, `${user}.cas`),
+      identity: join(dir, `${user}.identity`),
+    };
+    writeFileSync(paths.clientKey, keyPem);
+    writeFileSync(paths.clientCrt, certPem);
+    writeFileSync(paths.rootCas, this.pki.caPem);
+    const sshCa = `@cert-authority *.${this.clusterName} ${fakeSshCertLine(user).split(" ")[1]} type=host`;
+    writeFileSync(
+      paths.identity,
+      keyPem + fakeSshCertLine(user) + "\n" + certPem + sshCa + "\n" + this.pki.caPem,
+    );
+    return paths;
+  }
+
+  setReviewer(user: string, roles: string[]): void {
+    this.#reviewers.set(user, roles);
+  }
+
+  createRequest(request: NewRequest): string {
+    const id = crypto.randomUUID();
+    const thresholds = request.thresholds ?? { approve: 1, deny: 1 };
+    const wire = withGogoDefaults(create(AccessRequestV3Schema, {
+      Kind: KIND_ACCESS_REQUEST,
+      Version: "v3",
+      Metadata: create(MetadataSchema, { Name: id, Namespace: DEFAULT_NAMESPACE }),
+      Spec: {
+        User: request.user,
+        Roles: request.roles,
+        State: RequestState.PENDING,
+        Created: requiredTimeToWire(new Date()),
+        Expires: requiredTimeToWire(new Date(Date.now() + 3600_000)),
+        RequestReason: request.reason ?? "",
+        SystemAnnotations: labelValuesToWire(request.systemAnnotations ?? {}),
+        SuggestedReviewers: request.suggestedReviewers ?? [],
+        Thresholds: [{ Name: "default", Approve: thresholds.approve, Deny: thresholds.deny }],
+        RoleThresholdMapping: Object.fromEntries(
+          request.roles.map((role) => [role, { Sets: [{ Indexes: [0] }] }]),
+        ),
+      },
+    }));
+    this.#requests.set(id, wire);
+    this.#broadcastPut(wire);
+    return id;
+  }
+
+  review(author: string, id: string, state: "APPROVED" | "DENIED", reason: string): AccessRequest {
+    const review = create(AccessReviewSchema, {
+      Author: author,
+      ProposedState: stateToWire(state),
+      Reason: reason,
+    });
+    return accessRequestFromWire(this.#submitReview(author, id, review));
+  }
+
+  setState(id: string, state: "APPROVED" | "DENIED" | "PENDING", reason: string): void {
+    const request = this.#requests.get(id) ?? fail(grpc.status.NOT_FOUND, `access request "${id}" not found`);
+    request.Spec!.State = stateToWire(state);
+    request.Spec!.ResolveReason = reason;
+    this.#broadcastPut(request);
+  }
+
+  deleteRequest(id: string): void {
+    if (!this.#requests.delete(id)) fail(grpc.status.NOT_FOUND, `access request "${id}" not found`);
+    for (const watcher of this.#watchers) watcher.call.write(deleteEvent(KIND_ACCESS_REQUEST, id));
+  }
+
+  getRequest(id: string): AccessRequest | undefined {
+    const request = this.#requests.get(id);
+    return request && accessRequestFromWire(request);
+  }
+
+  pluginData(id: string, plugin: string): Record<string, string> | undefined {
+    const data = this.#pluginData.get(id)?.get(plugin);
+    return data && { ...data };
+  }
+
+  reviewsSubmittedBy(user: string): SubmittedReview[] {
+    return this.#reviewLog.filter((review) => review.author === user).map(({ author: _, ...review }) =>
+      review
+    );
+  }
+
+  // ---- fault hooks ---------------------------------------------------------------------
+
+  async restart(options: { graceful: boolean }): Promise<void> {
+    await this.#stop(options.graceful);
+    await this.#listen(this.port);
+  }
+
+  dropStreams(): void {
+    for (const watcher of this.#watchers) {
+      watcher.call.emit("error", {
+        code: grpc.status.UNAVAILABLE,
+        details: "watch stream dropped by the test",
+      });
+    }
+    this.#watchers.clear();
+  }
+
+  async refuseConnections(on: boolean): Promise<void> {
+    if (on && this.#server) await this.#stop(false);
+    if (!on && !this.#server) await this.#listen(this.port);
+  }
+
+  setLatency(ms: number): void {
+    this.#latencyMs = ms;
+  }
+
+  async startRouter(): Promise<TlsRouter> {
+    const router = await startTlsRouter({ clusterName: this.clusterName, backendPort: () => this.port });
+    this.#routers.push(router);
+    return router;
+  }
+
+  async close(): Promise<void> {
+    for (const router of this.#routers.splice(0)) await router.close();
+    if (this.#server) await this.#stop(false);
+  }
+
+  // ---- server lifecycle -------------------------------------------------------------------
+
+  async #listen(port: number): Promise<void> {
+    const server = new grpc.Server();
+    server.addService(authServiceDefinition(), this.#handlers());
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.port = await new Promise<number>((resolve, reject) =>
+          server.bindAsync(`127.0.0.1:${port}`, this.#serverCredentials, (error, bound) => {
+            if (error) reject(error);
+            else resolve(bound);
+          })
+        );
+        break;
+      } catch (error) {
+        // The old listener may need a moment to release the port after a restart.
+        if (port === 0 || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    this.#server = server;
+  }
+
+  async #stop(graceful: boolean): Promise<void> {
+    const server = this.#server!;
+    this.#server = undefined;
+    if (!graceful) {
+      server.forceShutdown();
+      this.#watchers.clear();
+      return;
+    }
+    // tryShutdown sends GOAWAY, then waits for open calls: end the watch streams as
+    // Teleport does when it stops its watchers.
+    const stopped = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    for (const watcher of this.#watchers) watcher.call.end();
+    this.#watchers.clear();
+    await stopped;
+  }
+
+  #handlers(): grpc.UntypedServiceImplementation {
+    return {
+      Ping: this.#unary("Ping", (_: PingRequest, call) => this.#handlePing(call)),
+      GetPluginData: this.#unary("GetPluginData", (filter: PluginDataFilter) => this.#getPluginData(filter)),
+      UpdatePluginData: this.#unary("UpdatePluginData", (params: PluginDataUpdateParams) => {
+        this.#updatePluginData(params);
+        return create(EmptySchema);
+      }),
+      SubmitAccessReview: this.#unary(
+        "SubmitAccessReview",
+        (submission: AccessReviewSubmission, call) => {
+          const review = submission.Review ?? create(AccessReviewSchema);
+          return clone(
+            AccessRequestV3Schema,
+            this.#submitReview(callerOf(call), submission.RequestID, review),
+          );
+        },
+      ),
+      ListAccessRequests: this.#unary(
+        "ListAccessRequests",
+        (request: ListAccessRequestsRequest) => this.#listAccessRequests(request),
+      ),
+      GetAccessRequestsV2: this.#streaming(
+        "GetAccessRequestsV2",
+        (call: grpc.ServerWritableStream<AccessRequestFilter, AccessRequestV3>) => {
+          for (const request of this.#filtered(call.request)) {
+            call.write(
+              clone(AccessRequestV3Schema, request),
+            );
+          }
+          call.end();
+        },
+      ),
+      WatchEvents: this.#streaming(
+        "WatchEvents",
+        (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
+      ),
+    };
+  }
+
+  /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
+  #unary<Req, Res>(
+    method: string,
+    handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return async (call, callback) => {
+      this.#count(method, call.metadata);
+      await this.#delay();
+      try {
+        callback(null, handle(call.request, call));
+      } catch (error) {
+        callback(toServiceError(error));
+      }
+    };
+  }
+
+  #streaming<Req, Res>(
+    method: string,
+    handle: (call: grpc.ServerWritableStream<Req, Res>) => void,
+  ): grpc.handleServerStreamingCall<Req, Res> {
+    return async (call) => {
+      this.#count(method, call.metadata);
+      await this.#delay();
+      try {
+        handle(call);
+      } catch (error) {
+        call.emit("error", toServiceError(error));
+      }
+    };
+  }
+
+  #count(method: string, metadata: grpc.Metadata): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    this.lastClientVersion = metadata.get("version")[0]?.toString();
+  }
+
+  #delay(): Promise<void> {
+    return this.#latencyMs > 0
+      ? new Promise((resolve) => setTimeout(resolve, this.#latencyMs))
+      : Promise.resolve();
+  }
+
+  // ---- RPC semantics (spec §5) -------------------------------------------------------------
+
+  #handlePing(call: grpc.ServerUnaryCall<PingRequest, unknown>) {
+    if (this.ping.unimplemented) fail(grpc.status.UNIMPLEMENTED, "unknown method Ping");
+    return create(PingResponseSchema, {
+      ClusterName: this.clusterName,
+      ServerVersion: this.ping.serverVersion,
+      ServerFeatures: { AdvancedAccessWorkflows: this.ping.advancedAccessWorkflows },
+      ProxyPublicAddr: this.ping.proxyPublicAddr,
+      RemoteAddr: call.getPeer(),
+    });
+  }
+
+  #watch(call: grpc.ServerWritableStream<Watch, Event>): void {
+    const { Kinds: kinds, AllowPartialSuccess: partial } = call.request;
+    if (kinds.length === 0) fail(grpc.status.PERMISSION_DENIED, "can't setup global watch");
+    const accepted: WatchKind[] = [];
+    for (const kind of kinds) {
+      if (kind.Kind === KIND_ACCESS_REQUEST) accepted.push(kind);
+      else if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
+    }
+    if (accepted.length === 0) {
+      fail(grpc.status.INVALID_ARGUMENT, "none of the requested kinds can be watched");
+    }
+    call.write(initEvent(accepted));
+    for (const kind of accepted) {
+      const watcher: Watcher = { call, kind };
+      this.#watchers.add(watcher);
+      call.on("cancelled", () => this.#watchers.delete(watcher));
+      call.on("finish", () => this.#watchers.delete(watcher));
+    }
+  }
+
+  #broadcastPut(request: AccessRequestV3): void {
+    for (const watcher of this.#watchers) {
+      if (matchesWatchFilter(request, watcher.kind.Filter)) {
+        watcher.call.write(putEvent(clone(AccessRequestV3Schema, request)));
+      }
+    }
+  }
+
+  #getPluginData(filter: PluginDataFilter) {
+    if (filter.Kind !== KIND_ACCESS_REQUEST) fail(grpc.status.INVALID_ARGUMENT, "unsupported resource kind");
+    const ids = filter.Resource ? [filter.Resource] : [...this.#pluginData.keys()];
+    const found = [];
+    for (const id of ids) {
+      const entries = this.#pluginData.get(id);
+      if (!entries || (filter.Plugin && !entries.has(filter.Plugin))) continue;
+      found.push(create(PluginDataV3Schema, {
+        Kind: KIND_PLUGIN_DATA,
+        SubKind: KIND_ACCESS_REQUEST,
+        Version: "v3",
+        Metadata: create(MetadataSchema, { Name: id, Namespace: DEFAULT_NAMESPACE }),
+        Spec: {
+          Entries: Object.fromEntries([...entries].map(([plugin, data]) => [plugin, { Data: { ...data } }])),
+        },
+      }));
+    }
+    return create(PluginDataSeqSchema, { PluginData: found });
+  }
+
+  #updatePluginData(params: PluginDataUpdateParams): void {
+    if (params.Kind !== KIND_ACCESS_REQUEST) fail(grpc.status.INVALID_ARGUMENT, "unsupported resource kind");
+    let entries = this.#pluginData.get(params.Resource);
+    if (!entries) {
+      if (!this.#requests.has(params.Resource)) {
+        fail(grpc.status.NOT_FOUND, `access_request "${params.Resource}" doesn't exist`);
+      }
+      entries = new Map();
+      this.#pluginData.set(params.Resource, entries);
+    }
+    const current = entries.get(params.Plugin);
+    // An Expect with no entries decodes as nil in Go: no precondition.
+    for (const [key, expected] of Object.entries(params.Expect)) {
+      const actual = current?.[key] ?? "";
+      if (actual !== expected) {
+        fail(grpc.status.FAILED_PRECONDITION, `expectations not met for field "${key}"`);
+      }
+    }
+    const next = { ...current };
+    for (const [key, value] of Object.entries(params.Set)) {
+      if (value === "") delete next[key];
+      else next[key] = value;
+    }
+    if (Object.keys(next).length === 0) entries.delete(params.Plugin);
+    else entries.set(params.Plugin, next);
+  }
+
+  /** SubmitAccessReview checks in the order of spec §5.4; returns the updated request. */
+  #submitReview(caller: string, id: string, submitted: WireAccessReview): AccessRequestV3 {
+    const review = clone(AccessReviewSchema, submitted);
+    if (review.ProposedState === RequestState.PROMOTED) {
+      fail(grpc.status.INVALID_ARGUMENT, "state promoted can be only set when promoting to access list");
+    }
+    if (review.Author === "") review.Author = caller;
+    if (review.Author !== caller) {
+      fail(
+        grpc.status.PERMISSION_DENIED,
+        `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
+      );
+    }
+    const reviewableRoles = this.#reviewers.get(caller);
+    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot submit reviews`);
+    const request = this.#requests.get(id) ??
+      fail(grpc.status.NOT_FOUND, `cannot apply review to access request "${id}" (not found)`);
+    const spec = request.Spec!;
+    const canReview = spec.User !== caller &&
+      spec.Roles.every((role) => reviewableRoles.includes("*") || reviewableRoles.includes(role));
+    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot review request "${id}"`);
+    applyReview(request, review);
+    this.#reviewLog.push({
+      requestId: id,
+      author: caller,
+      proposedState: review.ProposedState === RequestState.APPROVED ? "APPROVED" : "DENIED",
+      reason: review.Reason,
+    });
+    this.#broadcastPut(request);
+    return request;
+  }
+
+  #listAccessRequests(request: ListAccessRequestsRequest) {
+    if (this.listAccessRequestsUnimplemented) {
+      fail(grpc.status.UNIMPLEMENTED, "unknown method ListAccessRequests");
+    }
+    if (request.Limit > MAX_LIST_LIMIT) {
+      fail(grpc.status.INVALID_ARGUMENT, `limit ${request.Limit} is too large`);
+    }
+    const limit = request.Limit < 1 ? DEFAULT_LIST_LIMIT : request.Limit;
+    const matching = this.#filtered(request.Filter)
+      .sort((a, b) => a.Metadata!.Name.localeCompare(b.Metadata!.Name))
+      .filter((r) => r.Metadata!.Name >= request.StartKey);
+    return create(ListAccessRequestsResponseSchema, {
+      AccessRequests: matching.slice(0, limit).map((r) => clone(AccessRequestV3Schema, r)),
+      NextKey: matching.at(limit)?.Metadata?.Name ?? "",
+    });
+  }
+
+  #filtered(filter: AccessRequestFilter | undefined): AccessRequestV3[] {
+    return [...this.#requests.values()].filter((request) =>
+      (!filter?.ID || request.Metadata!.Name === filter.ID) &&
+      (!filter?.User || request.Spec!.User === filter.User) &&
+      (!filter?.State || request.Spec!.State === filter.State)
+    );
+  }
+}
+
+function callerOf(call: grpc.ServerUnaryCall<unknown, unknown>): string {
+  const commonName = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+  return (Array.isArray(commonName) ? commonName[0] : commonName) ?? "";
+}
+
+function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+  if (error instanceof DoubleRpcError) return { code: error.code, details: error.message };
+  return { code: grpc.status.UNKNOWN, details: String(error) };
+}
+
+/** WatchKind.Filter for access_request: keys id, user, state (enum name). */
+function matchesWatchFilter(request: AccessRequestV3, filter: Record<string, string>): boolean {
+  return (!filter.id || filter.id === request.Metadata!.Name) &&
+    (!filter.user || filter.user === request.Spec!.User) &&
+    (!filter.state || filter.state === RequestState[request.Spec!.State]);
+}
+
+/** services.ApplyAccessReview (spec §5.4 step 7) with threshold resolution (§5.5). */
+function applyReview(request: AccessRequestV3, review: WireAccessReview): void {
+  const spec = request.Spec!;
+  if (review.ProposedState !== RequestState.APPROVED && review.ProposedState !== RequestState.DENIED) {
+    fail(grpc.status.INVALID_ARGUMENT, "invalid state proposal");
+  }
+  if (spec.Thresholds.length === 0) {
+    fail(grpc.status.INVALID_ARGUMENT, "request is uninitialized or does not support reviews");
+  }
+  if (spec.Reviews.some((existing) => existing.Author === review.Author)) {
+    fail(grpc.status.PERMISSION_DENIED, `user "${review.Author}" has already reviewed this request`);
+  }
+  if (review.Roles.length > 0 && review.Roles.length !== spec.Roles.length) {
+    fail(grpc.status.UNIMPLEMENTED, "role subselection is not yet supported in reviews");
+  }
+  if (Object.keys(review.Annotations?.Values ?? {}).length > 0) {
+    fail(grpc.status.UNIMPLEMENTED, "annotations are not yet supported in reviews");
+  }
+  // Only empty threshold filters are supported here; they match every review.
+  review.ThresholdIndexes = spec.Thresholds.map((_, index) => index);
+  if (!review.Created || review.Created.seconds <= 0n) review.Created = requiredTimeToWire(new Date());
+  review.Annotations ??= labelValuesToWire({});
+  if (RESOLVED.has(spec.State)) {
+    fail(grpc.status.PERMISSION_DENIED, `the access request has been already ${STATE_VERBS[spec.State]}`);
+  }
+  spec.Reviews.push(review);
+  resolveByThresholds(request);
+}
+
+/** calculateReviewBasedResolution: deny wins as soon as a deny threshold is met; approve needs every role. */
+function resolveByThresholds(request: AccessRequestV3): void {
+  const spec = request.Spec!;
+  const approvals = new Map<number, number>();
+  const denials = new Map<number, number>();
+  for (const review of spec.Reviews) {
+    const counts = review.ProposedState === RequestState.APPROVED ? approvals : denials;
+    for (const index of review.ThresholdIndexes) counts.set(index, (counts.get(index) ?? 0) + 1);
+    const denied = spec.Thresholds.some((t, i) => t.Deny !== 0 && (denials.get(i) ?? 0) >= t.Deny);
+    if (denied) return resolve(spec, RequestState.DENIED, review.Reason);
+    const met = (i: number) =>
+      spec.Thresholds[i].Approve !== 0 && (approvals.get(i) ?? 0) >= spec.Thresholds[i].Approve;
+    const approved = Object.values(spec.RoleThresholdMapping).every((sets) =>
+      sets.Sets.every((set) => set.Indexes.some(met))
+    );
+    if (approved) return resolve(spec, RequestState.APPROVED, review.Reason);
+  }
+}
+
+function resolve(spec: NonNullable<AccessRequestV3["Spec"]>, state: RequestState, reason: string): void {
+  spec.State = state;
+  spec.ResolveReason = reason;
+}
