@@ -6,12 +6,35 @@ export interface BackoffBounds {
 }
 
 /**
- * Decorrelated jitter: a random delay between the base and three times the
- * previous delay, capped. Spreads retries of many clients without synchronising them.
+ * Decorrelated jitter (the scheme Teleport's plugins use): a random delay between
+ * the base and three times the previous delay, capped. Spreads retries of many
+ * clients without synchronising them.
  */
-export function decorrelatedJitter(previousMs: number, bounds: BackoffBounds): number {
+export function decorrelatedJitter(previousMs: number, bounds: BackoffBounds, random = Math.random): number {
   const upper = Math.max(bounds.baseMs, previousMs * 3);
-  return Math.min(bounds.capMs, bounds.baseMs + Math.random() * (upper - bounds.baseMs));
+  return Math.min(bounds.capMs, bounds.baseMs + random() * (upper - bounds.baseMs));
+}
+
+/** Consecutive decorrelated-jitter delays; `reset` after a success starts again from the base. */
+export class DecorrelatedBackoff {
+  readonly #bounds: BackoffBounds;
+  readonly #random: () => number;
+  #previous: number;
+
+  constructor(baseMs: number, capMs: number, random: () => number = Math.random) {
+    this.#bounds = { baseMs, capMs };
+    this.#random = random;
+    this.#previous = baseMs;
+  }
+
+  next(): number {
+    this.#previous = decorrelatedJitter(this.#previous, this.#bounds, this.#random);
+    return this.#previous;
+  }
+
+  reset(): void {
+    this.#previous = this.#bounds.baseMs;
+  }
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
@@ -25,7 +48,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    }, Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

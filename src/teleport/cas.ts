@@ -2,7 +2,7 @@
  * The caller's side of plugin-data compare-and-swap: re-run a read-modify-write
  * until it stops failing with CompareFailedError (another writer won the round).
  */
-import { DecorrelatedBackoff, sleep } from "./backoff.ts";
+import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { CompareFailedError } from "./errors.ts";
 
 const CAS_BACKOFF_BASE_MS = 1;
@@ -24,8 +24,10 @@ export async function casRetry<T>(
       return await attempt();
     } catch (error) {
       if (!(error instanceof CompareFailedError)) throw error;
-      await sleep(backoff.next(), options.signal);
-      if (options.signal?.aborted) throw error;
+      // An aborted wait ends the loop with the last CompareFailedError, not the abort reason.
+      await sleep(backoff.next(), options.signal).catch(() => {
+        throw error;
+      });
     }
   }
 }

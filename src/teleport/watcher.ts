@@ -10,7 +10,7 @@ import { status } from "@grpc/grpc-js";
 import { getLogger } from "@logtape/logtape";
 import type { Event } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import { Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";
-import { DecorrelatedBackoff, sleep } from "./backoff.ts";
+import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { eventFromWire } from "./codec.ts";
 import { ConnectionProblemError, fromGrpcError, TeleportError } from "./errors.ts";
 import type { WatchEvent } from "./types.ts";
@@ -67,7 +67,8 @@ export async function* watchWithReconnect(
       if (isFatal(error)) throw error;
       log.warn("Teleport watch stream failed; reconnecting: {error}", { error: (error as Error).message });
     }
-    await sleep(backoff.next(), signal);
+    // Shutdown during the pause just ends the loop.
+    await sleep(backoff.next(), signal).catch(() => {});
   }
 }
 
