@@ -67,11 +67,16 @@ export class TestPki {
     return this.ca.toString("pem") + "\n";
   }
 
-  /** The Auth Service certificate: SAN DNS teleport.cluster.local only. */
-  issueServerCert(): Promise<KeyPairPem> {
+  /**
+   * A server certificate. By default the Auth Service's: SAN DNS teleport.cluster.local
+   * only; other servers (an HTTPS endpoint on loopback) pass their own names.
+   */
+  issueServerCert(
+    names: Array<{ type: "dns" | "ip"; value: string }> = [{ type: "dns", value: "teleport.cluster.local" }],
+  ): Promise<KeyPairPem> {
     return this.#issue("CN=auth", {
       extensions: [
-        new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "teleport.cluster.local" }]),
+        new x509.SubjectAlternativeNameExtension(names),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       ],
     });

@@ -4,68 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { PagerDutyClient, PagerDutyNetworkError } from "../../src/pagerduty/mod.ts";
+import { TestPki } from "../fakes/pki.ts";
 
-/** Creates a CA and a 127.0.0.1 server certificate signed by it, with openssl. */
+/** A private CA and a 127.0.0.1 server certificate signed by it. */
 async function makePki(dir: string): Promise<{ caFile: string; cert: string; key: string }> {
-  const run = async (...args: string[]) => {
-    const { success, stderr } = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped" })
-      .output();
-    if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
-  };
-  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1\n");
-  await run(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Test CA",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-  );
-  await run(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  );
-  await run(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    "ext.cnf",
-    "-out",
-    "server.crt",
-  );
-  return {
-    caFile: `${dir}/ca.crt`,
-    cert: await Deno.readTextFile(`${dir}/server.crt`),
-    key: await Deno.readTextFile(`${dir}/server.key`),
-  };
+  const pki = await TestPki.create("private-ca");
+  const server = await pki.issueServerCert([{ type: "ip", value: "127.0.0.1" }]);
+  await Deno.writeTextFile(`${dir}/ca.crt`, pki.caPem);
+  return { caFile: `${dir}/ca.crt`, cert: server.certPem, key: server.keyPem };
 }
 
 Deno.test("caFile: trusted with the CA, refused without it", async () => {
