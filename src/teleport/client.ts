@@ -31,7 +31,8 @@ import {
   watchKindsToWire,
 } from "./codec.ts";
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
-import { callMetadata, dialAuth, planDial } from "./dial.ts";
+import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
+import { refreshIdentityPeriodically } from "./identity_refresh.ts";
 import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
 import { type RpcMethod, rpcMethod } from "./rpc.ts";
 import type { AccessRequest, PingInfo, PluginDataMap, WatchEvent } from "./types.ts";
@@ -76,11 +77,13 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   /** Loads and checks the credentials, then creates a lazily connecting client. */
   static connect(config: TeleportConfig, options: TeleportClientOptions = {}): TeleportClient {
     const credentials = loadCredentials(config);
-    return new TeleportClient(
-      dialAuth(planDial(config, credentials), credentials),
-      userOf(credentials),
-      options,
-    );
+    const plan = planDial(config, credentials);
+    const channelCredentials = new TeleportChannelCredentials(credentials, alpnProtocols(plan));
+    const client = new TeleportClient(dialAuth(plan, channelCredentials), userOf(credentials), options);
+    if (config.identity && config.refreshIdentity) {
+      refreshIdentityPeriodically(config, channelCredentials, client.#closed.signal);
+    }
+    return client;
   }
 
   /** Pings the server and checks it is at least MIN_SERVER_VERSION. */

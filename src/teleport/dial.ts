@@ -5,8 +5,8 @@
  * TLS routing: the proxy reads the first ALPN protocol of our ClientHello,
  * `teleport-auth@<hex(cluster)>.teleport.cluster.local`, and forwards the raw TLS
  * bytes to the Auth Service, so the mutual TLS session is with Auth, end to end.
- * grpc-js hard-codes ALPN `["h2"]`, so the routing path uses its own
- * ChannelCredentials subclass (see AlpnChannelCredentials).
+ * grpc-js hard-codes ALPN `["h2"]`, so we connect with our own ChannelCredentials
+ * subclass (see TeleportChannelCredentials), on both paths.
  *
  * When routing is used: `TeleportConfig.clusterName` is set, or the port is 443 or
  * 3080 (the proxy's TLS-routing ports); otherwise we dial Auth directly. The cluster
@@ -78,21 +78,23 @@ export function authAlpnProtocol(clusterName: string): string {
 }
 
 /**
- * mTLS credentials that offer a custom ALPN list (grpc-js only offers "h2") and
- * always verify the server as teleport.cluster.local. Uses grpc-js's
- * SecureConnector interface (pinned version; tests/teleport/tls_routing_test.ts
- * fails if an upgrade changes it).
+ * mTLS credentials that offer our own ALPN list (grpc-js only offers "h2"), always
+ * verify the server as teleport.cluster.local, and can swap the client identity
+ * for new connections (a refreshed identity file). Uses grpc-js's SecureConnector
+ * interface (pinned version; tests/teleport/tls_routing_test.ts fails if an
+ * upgrade changes it).
  */
-class AlpnChannelCredentials extends grpc.ChannelCredentials {
-  readonly #context: tls.SecureContext;
+export class TeleportChannelCredentials extends grpc.ChannelCredentials {
+  #context: tls.SecureContext;
 
   constructor(credentials: TlsCredentials, readonly alpnProtocols: string[]) {
     super();
-    this.#context = tls.createSecureContext({
-      ca: credentials.rootCas,
-      key: credentials.privateKey,
-      cert: credentials.certChain,
-    });
+    this.#context = secureContextOf(credentials);
+  }
+
+  /** Connections opened from now on present these credentials; open ones keep theirs. */
+  update(credentials: TlsCredentials): void {
+    this.#context = secureContextOf(credentials);
   }
 
   _isSecure(): boolean {
@@ -104,50 +106,48 @@ class AlpnChannelCredentials extends grpc.ChannelCredentials {
   }
 
   _createSecureConnector(_target: unknown, _options: unknown, callCredentials?: grpc.CallCredentials) {
-    const secureContext = this.#context;
-    const ALPNProtocols = this.alpnProtocols;
+    const connect = (socket: Socket) => this.#connect(socket);
     return {
-      connect(socket: Socket): Promise<{ socket: Socket; secure: boolean }> {
-        return new Promise((resolve, reject) => {
-          const tlsSocket = tls.connect({
-            socket,
-            secureContext,
-            servername: AUTH_SERVER_NAME,
-            ALPNProtocols,
-          }, () => {
-            if (!tlsSocket.authorized) reject(tlsSocket.authorizationError);
-            else if (tlsSocket.alpnProtocol !== "h2") reject(new Error("the server did not negotiate h2"));
-            else resolve({ socket: tlsSocket, secure: true });
-          });
-          tlsSocket.on("error", reject);
-        });
-      },
+      connect,
       waitForReady: () => Promise.resolve(),
       getCallCredentials: () => callCredentials ?? grpc.credentials.createEmpty(),
       destroy: () => {},
     };
   }
+
+  #connect(socket: Socket): Promise<{ socket: Socket; secure: boolean }> {
+    return new Promise((resolve, reject) => {
+      const tlsSocket = tls.connect({
+        socket,
+        secureContext: this.#context,
+        servername: AUTH_SERVER_NAME,
+        ALPNProtocols: this.alpnProtocols,
+      }, () => {
+        if (!tlsSocket.authorized) reject(tlsSocket.authorizationError);
+        else if (tlsSocket.alpnProtocol !== "h2") reject(new Error("the server did not negotiate h2"));
+        else resolve({ socket: tlsSocket, secure: true });
+      });
+      tlsSocket.on("error", reject);
+    });
+  }
+}
+
+function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
+  return tls.createSecureContext({
+    ca: credentials.rootCas,
+    key: credentials.privateKey,
+    cert: credentials.certChain,
+  });
+}
+
+/** The ALPN list for a plan: the routing protocol first when going through a proxy. */
+export function alpnProtocols(plan: DialPlan): string[] {
+  return plan.routeToCluster === undefined ? ["h2"] : [authAlpnProtocol(plan.routeToCluster), "h2"];
 }
 
 /** Creates the (lazily connecting) gRPC client for the plan. */
-export function dialAuth(plan: DialPlan, credentials: TlsCredentials): grpc.Client {
-  if (plan.routeToCluster !== undefined) {
-    const channelCredentials = new AlpnChannelCredentials(credentials, [
-      authAlpnProtocol(plan.routeToCluster),
-      "h2",
-    ]);
-    return new grpc.Client(plan.target, channelCredentials, CHANNEL_OPTIONS);
-  }
-  const channelCredentials = grpc.credentials.createSsl(
-    credentials.rootCas,
-    credentials.privateKey,
-    credentials.certChain,
-  );
-  // Deno refuses an IP address as TLS servername; the override also sets the name we verify.
-  return new grpc.Client(plan.target, channelCredentials, {
-    ...CHANNEL_OPTIONS,
-    "grpc.ssl_target_name_override": AUTH_SERVER_NAME,
-  });
+export function dialAuth(plan: DialPlan, channelCredentials: TeleportChannelCredentials): grpc.Client {
+  return new grpc.Client(plan.target, channelCredentials, CHANNEL_OPTIONS);
 }
 
 /** Call metadata every request carries. */

@@ -12,6 +12,7 @@
  *   .listAccessRequestsUnimplemented   set true to make ListAccessRequests answer UNIMPLEMENTED
  *   .calls: Record<string, number>     RPC calls per method name ("Ping", "WatchEvents", …)
  *   .lastClientVersion                 the `version` metadata of the latest call
+ *   .lastCaller                        the client certificate CN of the latest call
  *   .watcherCount: number              open WatchEvents streams
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
@@ -160,6 +161,7 @@ export class TeleportDouble {
   listAccessRequestsUnimplemented = false;
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
+  lastCaller: string | undefined;
   port = 0;
 
   #server: grpc.Server | undefined;
@@ -426,7 +428,7 @@ export class TeleportDouble {
     handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res,
   ): grpc.handleUnaryCall<Req, Res> {
     return async (call, callback) => {
-      this.#count(method, call.metadata);
+      this.#count(method, call);
       await this.#delay();
       try {
         callback(null, handle(call.request, call));
@@ -441,7 +443,7 @@ export class TeleportDouble {
     handle: (call: grpc.ServerWritableStream<Req, Res>) => void,
   ): grpc.handleServerStreamingCall<Req, Res> {
     return async (call) => {
-      this.#count(method, call.metadata);
+      this.#count(method, call);
       await this.#delay();
       try {
         handle(call);
@@ -451,9 +453,10 @@ export class TeleportDouble {
     };
   }
 
-  #count(method: string, metadata: grpc.Metadata): void {
+  #count(method: string, call: AuthenticatedCall): void {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
-    this.lastClientVersion = metadata.get("version")[0]?.toString();
+    this.lastClientVersion = call.metadata.get("version")[0]?.toString();
+    this.lastCaller = callerOf(call);
   }
 
   #delay(): Promise<void> {
@@ -608,7 +611,9 @@ export class TeleportDouble {
   }
 }
 
-function callerOf(call: grpc.ServerUnaryCall<unknown, unknown>): string {
+type AuthenticatedCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "getAuthContext">;
+
+function callerOf(call: AuthenticatedCall): string {
   const commonName = call.getAuthContext().sslPeerCertificate?.subject?.CN;
   return (Array.isArray(commonName) ? commonName[0] : commonName) ?? "";
 }

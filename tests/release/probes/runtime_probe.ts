@@ -10,7 +10,7 @@ import { loadConfig } from "../../../src/config/load.ts";
 import { getLog, setupLogging, shutdownLogging } from "../../../src/ops/logging.ts";
 import { handleSignals } from "../../../src/ops/signals.ts";
 import { loadCredentials } from "../../../src/teleport/credentials.ts";
-import { dialAuth, planDial } from "../../../src/teleport/dial.ts";
+import { alpnProtocols, dialAuth, planDial, TeleportChannelCredentials } from "../../../src/teleport/dial.ts";
 import { TeleportClient } from "../../../src/teleport/client.ts";
 import { PagerDutyClient } from "../../../src/pagerduty/mod.ts";
 
@@ -30,7 +30,8 @@ getLog("probe").info("probe started");
 const stopSignals = handleSignals({ onShutdown: () => {} });
 
 const credentials = loadCredentials(config.teleport);
-const grpcClient = dialAuth(planDial(config.teleport, credentials), credentials);
+const plan = planDial(config.teleport, credentials);
+const grpcClient = dialAuth(plan, new TeleportChannelCredentials(credentials, alpnProtocols(plan)));
 const teleport = new TeleportClient(grpcClient, "probe", { callTimeoutMs: 1_000 });
 try {
   await teleport.ping();
