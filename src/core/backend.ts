@@ -25,6 +25,7 @@ export type OnCallResult =
   | { onCall: true; userName: string; userEmail: string; services: string[] }
   | { onCall: false; why: string };
 
+/** Every call takes a signal: a pass must finish within its lease, so peers never overlap it. */
 export interface IncidentBackend {
   /** Plugin data entry name, e.g. "pagerduty". */
   readonly pluginName: string;
@@ -33,12 +34,17 @@ export interface IncidentBackend {
   /** Request annotation listing the targets whose on-call users are auto-approved. */
   readonly approvalAnnotation: string;
 
-  healthCheck(): Promise<void>;
+  healthCheck(signal?: AbortSignal): Promise<void>;
   /** Idempotent: a second call for the same request and target returns the same incident. */
-  createIncident(target: string, request: AccessRequest, link: string | undefined): Promise<IncidentRef>;
-  postReviewNote(incident: IncidentRef, review: AccessReview): Promise<void>;
-  postResolutionNote(incident: IncidentRef, resolution: Resolution): Promise<void>;
-  closeIncident(incident: IncidentRef): Promise<void>;
+  createIncident(
+    target: string,
+    request: AccessRequest,
+    link: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<IncidentRef>;
+  postReviewNote(incident: IncidentRef, review: AccessReview, signal?: AbortSignal): Promise<void>;
+  postResolutionNote(incident: IncidentRef, resolution: Resolution, signal?: AbortSignal): Promise<void>;
+  closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void>;
   /** Is `email` on call now for any of `targets`? */
-  findOnCall(email: string, targets: string[]): Promise<OnCallResult>;
+  findOnCall(email: string, targets: string[], signal?: AbortSignal): Promise<OnCallResult>;
 }

@@ -42,6 +42,20 @@ interface Routing {
   approval: string[];
 }
 
+/** One pass over a request, under its lease. */
+interface Pass {
+  id: string;
+  view: RequestView;
+  plan: WorkPlan;
+  routing: Routing;
+  /** Progress so far, recorded in plugin data when the pass ends. */
+  progress: PluginState;
+  signal: AbortSignal;
+}
+
+/** A pass may use this much of its lease; the rest is margin for the final write. */
+const PASS_SHARE_OF_LEASE = 0.75;
+
 export class Reconciler {
   readonly #opts: ReconcilerOptions;
   readonly #now: () => number;
@@ -95,9 +109,11 @@ export class Reconciler {
       approvalTargets: routing.approval,
     });
     const progress: PluginState = { ...held, extraIncidents: [...held.extraIncidents] };
+    // Stop well inside the lease so no peer can take over while we still act.
+    const deadline = AbortSignal.timeout(this.#opts.leaseTtlMs * PASS_SHARE_OF_LEASE);
     let outcome: Outcome = { status: "done" };
     try {
-      await this.#execute(id, view, plan, routing, progress);
+      await this.#execute({ id, view, plan, routing, progress, signal: deadline });
     } catch (error) {
       outcome = { status: "failed", error };
     }
@@ -109,10 +125,11 @@ export class Reconciler {
     return outcome;
   }
 
-  async #execute(id: string, view: RequestView, plan: WorkPlan, routing: Routing, progress: PluginState) {
+  async #execute({ id, view, plan, routing, progress, signal }: Pass) {
+    const backend = this.#opts.backend;
     const request = view.kind === "live" ? view.request : requestFromState(id, progress);
     for (const target of plan.createIncidents) {
-      const ref = await this.#opts.backend.createIncident(target, request, this.#opts.requestLink(id));
+      const ref = await backend.createIncident(target, request, this.#opts.requestLink(id), signal);
       recordIncident(progress, ref);
       log.info("Successfully created PagerDuty incident", {
         request_id: id,
@@ -121,23 +138,30 @@ export class Reconciler {
       });
     }
     if (plan.approve && view.kind === "live") {
-      await this.#tryApprove(view.request, routing.approval);
+      await this.#tryApprove(view.request, routing.approval, signal);
       progress.approvalChecked = true;
     }
     const incidents = incidentsOf(progress);
     for (const review of plan.notes) {
-      for (const incident of incidents) await this.#opts.backend.postReviewNote(incident, review);
+      for (const incident of incidents) await backend.postReviewNote(incident, review, signal);
       progress.reviewsCount += 1;
     }
-    if (plan.resolve) await this.#resolve(id, plan.resolve, incidents, progress);
+    if (plan.resolve) await this.#resolve(id, plan.resolve, incidents, progress, signal);
   }
 
-  async #resolve(id: string, resolution: Resolution, incidents: IncidentRef[], progress: PluginState) {
+  async #resolve(
+    id: string,
+    resolution: Resolution,
+    incidents: IncidentRef[],
+    progress: PluginState,
+    signal: AbortSignal,
+  ) {
+    const backend = this.#opts.backend;
     if (!progress.resolutionNoted) {
-      for (const incident of incidents) await this.#opts.backend.postResolutionNote(incident, resolution);
+      for (const incident of incidents) await backend.postResolutionNote(incident, resolution, signal);
       progress.resolutionNoted = true;
     }
-    for (const incident of incidents) await this.#opts.backend.closeIncident(incident);
+    for (const incident of incidents) await backend.closeIncident(incident, signal);
     progress.resolution = resolution.tag;
     progress.resolveReason = resolution.reason;
     progress.resolutionNoted = false;
@@ -145,14 +169,14 @@ export class Reconciler {
   }
 
   /** Resolves without error when the decision is "no": only I/O failures are retried. */
-  async #tryApprove(request: AccessRequest, targets: string[]): Promise<void> {
+  async #tryApprove(request: AccessRequest, targets: string[], signal: AbortSignal): Promise<void> {
     const fields = { request_id: request.id, pd_user_email: request.user };
     if (this.#approvedHere.has(request.id)) return;
     if (!isBareEmail(request.user)) {
       log.warn(`Skipping the approval: "${request.user}" does not look like a valid email`, fields);
       return;
     }
-    const found = await this.#opts.backend.findOnCall(request.user, targets);
+    const found = await this.#opts.backend.findOnCall(request.user, targets, signal);
     if (!found.onCall) {
       log.debug(`Skipping the approval: ${found.why}`, fields);
       return;

@@ -21,45 +21,52 @@ export class PagerDutyBackend implements IncidentBackend {
     this.approvalAnnotation = annotations.services;
   }
 
-  async healthCheck(): Promise<void> {
-    await this.#client.healthCheck();
+  async healthCheck(signal?: AbortSignal): Promise<void> {
+    await this.#client.healthCheck({ signal });
   }
 
   async createIncident(
     target: string,
     request: AccessRequest,
     link: string | undefined,
+    signal?: AbortSignal,
   ): Promise<IncidentRef> {
-    const service = await this.#client.findServiceByName(target);
+    const service = await this.#client.findServiceByName(target, { signal });
     if (!service) throw new Error(`failed to find pagerduty service by name ${target}`);
     const incident = await this.#client.createIncident({
       serviceId: service.id,
       requestId: request.id,
       title: incidentTitle(request.user),
       details: incidentDetails(request, link),
-    });
+    }, { signal });
     return { target, serviceId: service.id, incidentId: incident.id };
   }
 
-  async postReviewNote(incident: IncidentRef, review: AccessReview): Promise<void> {
-    await this.#client.addNote(incident.incidentId, reviewNote(review));
+  async postReviewNote(incident: IncidentRef, review: AccessReview, signal?: AbortSignal): Promise<void> {
+    await this.#client.addNote(incident.incidentId, reviewNote(review), { signal });
   }
 
-  async postResolutionNote(incident: IncidentRef, resolution: Resolution): Promise<void> {
-    await this.#client.addNote(incident.incidentId, resolutionNote(resolution.tag, resolution.reason));
+  async postResolutionNote(
+    incident: IncidentRef,
+    resolution: Resolution,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.#client.addNote(incident.incidentId, resolutionNote(resolution.tag, resolution.reason), {
+      signal,
+    });
   }
 
-  async closeIncident(incident: IncidentRef): Promise<void> {
-    await this.#client.resolveIncident(incident.incidentId);
+  async closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void> {
+    await this.#client.resolveIncident(incident.incidentId, { signal });
   }
 
   /** On call now, at any escalation level, in the escalation policy of one of the services. */
-  async findOnCall(email: string, targets: string[]): Promise<OnCallResult> {
-    const user = await this.#client.findUserByEmail(email);
+  async findOnCall(email: string, targets: string[], signal?: AbortSignal): Promise<OnCallResult> {
+    const user = await this.#client.findUserByEmail(email, { signal });
     if (!user) return { onCall: false, why: "email is not found" };
     const services: PagerDutyService[] = [];
     for (const name of targets) {
-      const service = await this.#client.findServiceByName(name);
+      const service = await this.#client.findServiceByName(name, { signal });
       if (service) services.push(service);
     }
     if (services.length === 0) {
@@ -69,7 +76,7 @@ export class PagerDutyBackend implements IncidentBackend {
       services.filter((s) => s.escalationPolicyId !== ""),
       (s) => s.escalationPolicyId,
     );
-    const onCallPolicies = await this.#client.onCallPolicies(user.id, [...byPolicy.keys()]);
+    const onCallPolicies = await this.#client.onCallPolicies(user.id, [...byPolicy.keys()], { signal });
     if (onCallPolicies.length === 0) return { onCall: false, why: "user is not on call" };
     const names = onCallPolicies.flatMap((policy) => byPolicy.get(policy)!.map((s) => s.name));
     return { onCall: true, userName: user.name, userEmail: user.email, services: names };
