@@ -2,6 +2,7 @@
  * The composition root: connects to Teleport and PagerDuty, checks both, then runs
  * the access-request lifecycle until the signal aborts.
  */
+import { failFastFromEnv } from "./config/env.ts";
 import type { Config } from "./config/types.ts";
 import { AccessRequestPlugin } from "./core/plugin.ts";
 import { getLog } from "./ops/logging.ts";
@@ -29,7 +30,11 @@ export interface RunOptions {
 export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
   const log = getLog("core");
   log.info("Starting Teleport Access PagerDuty Plugin");
-  const teleport = TeleportClient.connect(config.teleport, opts.teleportOptions);
+  const failFast = failFastFromEnv();
+  const teleport = TeleportClient.connect(config.teleport, {
+    ...opts.teleportOptions,
+    watcherTiming: { failFast, ...opts.teleportOptions?.watcherTiming },
+  });
   const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
   try {
     log.debug("Checking Teleport server version");

@@ -22,12 +22,18 @@ export interface WatcherTiming {
   initTimeoutMs: number;
   reconnectBaseMs: number;
   reconnectCapMs: number;
+  /**
+   * End the watch with an error instead of reconnecting (TELEPORT_PLUGIN_FAIL_FAST,
+   * which the upstream Helm charts set so Kubernetes restarts the pod).
+   */
+  failFast: boolean;
 }
 
 export const DEFAULT_WATCHER_TIMING: WatcherTiming = {
   initTimeoutMs: 15_000,
   reconnectBaseMs: 20,
   reconnectCapMs: 5_000,
+  failFast: false,
 };
 
 /** Opens one WatchEvents stream for the kinds. */
@@ -61,10 +67,12 @@ export async function* watchWithReconnect(
         if (event.type === "init") backoff.reset();
         yield event;
       }
-      if (!signal.aborted) log.info("Teleport watch stream ended; reconnecting");
+      if (signal.aborted) return;
+      if (timing.failFast) throw new ConnectionProblemError("Teleport watch stream ended (fail fast)");
+      log.info("Teleport watch stream ended; reconnecting");
     } catch (error) {
       if (signal.aborted) return;
-      if (isFatal(error)) throw error;
+      if (isFatal(error) || timing.failFast) throw error;
       log.warn("Teleport watch stream failed; reconnecting: {error}", { error: (error as Error).message });
     }
     // Shutdown during the pause just ends the loop.

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { WatchEvent } from "../../src/teleport/types.ts";
 import { type Harness, isInit, startHarness, takeUntil } from "./harness.ts";
 import type { TeleportClientOptions } from "../../src/teleport/client.ts";
+import { ConnectionProblemError } from "../../src/teleport/errors.ts";
 
 const KINDS = ["access_request", "access_monitoring_rule"];
 
@@ -166,4 +167,12 @@ Deno.test("closing the client ends its watches", async () => {
   const next = events.next();
   client.close();
   assert.deepEqual(await next, { done: true, value: undefined });
+});
+
+Deno.test("with fail fast, a lost stream ends the watch with a connection problem instead of reconnecting", async () => {
+  await using h = await startHarness();
+  await using watch = openWatch(h, { watcherTiming: { failFast: true } });
+  await takeUntil(watch.events, isInit);
+  h.double.dropStreams();
+  await assert.rejects(watch.events.next(), ConnectionProblemError);
 });
