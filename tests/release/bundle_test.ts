@@ -1,13 +1,20 @@
 /**
  * Self-containment: the `deno bundle --platform deno` output of src/main.ts runs with
  * only the deno binary, from an empty directory (no deno.json, no node_modules), with
- * an empty DENO_DIR and the release permission flags.
+ * an empty DENO_DIR and the release permission flags: `version`, `configure`, and the
+ * whole incident flow against a Teleport double and a PagerDuty double living in the
+ * test process (the bundle is a separate process, as in production).
+ *
+ * Subprocess and write denials under exactly these flags are covered by
+ * permissions_test.ts (deny probe run with PLUGIN_FLAGS); here the bundled plugin
+ * itself is shown to refuse a log file outside /var/log/teleport-pagerduty.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLE_CONFIG } from "../../src/config/example.ts";
 import { VERSION } from "../../src/version.ts";
-import { buildBundle, runBundle } from "./helpers.ts";
+import { eventually, startWorld } from "../fakes/world.ts";
+import { assertIncludes, buildBundle, runBundle, spawnBundle } from "./helpers.ts";
 
 interface BundleEnv {
   bundle: string;
@@ -45,6 +52,113 @@ Deno.test("the bundle runs `version` and `configure` from an empty directory wit
     // Nothing was fetched or installed next to the bundle.
     assert.deepEqual([...Deno.readDirSync(env.cwd)].map((e) => e.name), ["teleport-pagerduty.bundle.js"]);
   } finally {
+    await env.cleanup();
+  }
+});
+
+/** A deployment-shaped config for a world: TLS trio and API-key file on disk, our PagerDuty double as endpoint. */
+async function writeWorldConfig(
+  cwd: string,
+  world: Awaited<ReturnType<typeof startWorld>>,
+  logOutput = "stderr",
+): Promise<string> {
+  const apiKeyFile = join(cwd, "pagerduty_api_key");
+  await Deno.writeTextFile(apiKeyFile, world.pagerduty.apiKey + "\n", { mode: 0o600 });
+  const q = JSON.stringify;
+  const config = join(cwd, "teleport-pagerduty.toml");
+  await Deno.writeTextFile(
+    config,
+    `[teleport]
+addr = ${q(world.teleport.addr)}
+client_key = ${q(world.credentials.clientKey)}
+client_crt = ${q(world.credentials.clientCrt)}
+root_cas = ${q(world.credentials.rootCas)}
+
+[pagerduty]
+api_key = ${q(apiKeyFile)}
+user_email = "bot@example.com"
+api_endpoint = ${q(world.pagerduty.url)}
+
+[log]
+output = ${q(logOutput)}
+severity = "info"
+`,
+  );
+  return config;
+}
+
+Deno.test("the bundle, run like a release (empty dir and DENO_DIR, release flags), handles the incident flow", async () => {
+  const env = await setup();
+  const world = await startWorld({ proxyPublicAddr: "teleport.example.com:443" });
+  const notify = world.pagerduty.addService({ name: "Teleport Notifications" });
+  world.teleport.setReviewer("reviewer@example.com", ["editor"]);
+  await writeWorldConfig(env.cwd, world);
+  const plugin = spawnBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
+  try {
+    const died = plugin.child.status.then((s) => {
+      throw new Error(`the bundle exited (${s.code}):\n${plugin.stderr()}`);
+    });
+    died.catch(() => {});
+    const watching = eventually("the bundle's watch stream", () => world.teleport.watcherCount > 0, 30_000);
+    await Promise.race([watching, died]);
+    await Promise.race([eventually("readiness", () => plugin.stderr().includes("Plugin is ready")), died]);
+
+    const id = world.teleport.createRequest({
+      user: "alice@example.com",
+      roles: ["editor"],
+      reason: "release test",
+      systemAnnotations: { pagerduty_notify_service: ["Teleport Notifications"] },
+    });
+    const incident = await Promise.race([
+      eventually(
+        "the incident",
+        () => world.pagerduty.incidents().find((i) => i.incidentKey === `teleport-access-request/${id}`),
+      ),
+      died,
+    ]);
+    assert.equal(incident.title, "Access request from alice@example.com");
+    assert.equal(incident.serviceId, notify.id);
+    assert.match(String(incident.details), /alice@example\.com requested permissions for roles editor/);
+    assert.match(String(incident.details), new RegExp(`https://teleport\\.example\\.com/web/requests/${id}`));
+
+    world.teleport.review("reviewer@example.com", id, "APPROVED", "fine");
+    const resolved = await Promise.race([
+      eventually("the resolved incident", () => {
+        const now = world.pagerduty.incidents().find((i) => i.id === incident.id);
+        return now?.status === "resolved" ? now : undefined;
+      }),
+      died,
+    ]);
+    assert.equal(resolved.notes.length, 2, JSON.stringify(resolved.notes));
+    assert.deepEqual(world.pagerduty.violations, []);
+    assert(!/NotCapable|Requires \w+ access/.test(plugin.stderr()), plugin.stderr());
+
+    // Nothing was fetched or installed next to the bundle.
+    assert.deepEqual(
+      [...Deno.readDirSync(env.cwd)].map((e) => e.name).sort(),
+      ["pagerduty_api_key", "teleport-pagerduty.bundle.js", "teleport-pagerduty.toml"],
+    );
+  } finally {
+    await plugin.kill();
+    await world[Symbol.asyncDispose]();
+    await env.cleanup();
+  }
+});
+
+Deno.test("the bundle under the release flags refuses to write a log file outside /var/log/teleport-pagerduty", async () => {
+  const env = await setup();
+  const world = await startWorld();
+  try {
+    const log = join(env.cwd, "plugin.log");
+    await writeWorldConfig(env.cwd, world, log);
+    const res = await runBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
+    assert.equal(res.code, 1, res.stderr);
+    assertIncludes(res.stderr, "failed to open the log file");
+    assertIncludes(res.stderr, "Requires write access");
+    assert.equal(await Deno.stat(log).catch(() => null), null, "the log file was created");
+    assert.equal(world.teleport.watcherCount, 0);
+  } finally {
+    await world[Symbol.asyncDispose]();
     await env.cleanup();
   }
 });

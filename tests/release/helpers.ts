@@ -135,3 +135,56 @@ export function closedPort(): number {
   listener.close();
   return port;
 }
+
+/** A running bundle (see `spawnBundle`). */
+export interface BundleProcess {
+  child: Deno.ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGKILL, then waits for the exit; output readers are drained. */
+  kill(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts a bundle the way `runBundle` runs it (release flags, empty DENO_DIR, clean
+ * environment) but in the background, collecting stderr. Stop it with `kill()`:
+ * SIGKILL, because a graceful close of its gRPC channel can abort a grpc-js server
+ * living in the test process (shared/spec deno-platform.md §1c).
+ */
+export function spawnBundle(
+  bundle: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd: string; denoDir: string },
+): BundleProcess {
+  const child = new Deno.Command(DENO, {
+    args: ["run", "--quiet", ...PLUGIN_FLAGS, bundle, ...args],
+    cwd: opts.cwd,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR: opts.denoDir,
+      DENO_NO_UPDATE_CHECK: "1",
+      ...opts.env,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    for await (const chunk of child.stderr) text += decoder.decode(chunk, { stream: true });
+  })().catch(() => {});
+  return {
+    child,
+    stderr: () => text,
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      const status = await child.status;
+      await reading;
+      return status;
+    },
+  };
+}

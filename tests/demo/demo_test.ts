@@ -1,0 +1,197 @@
+/**
+ * The demo (`deno task demo`): run as a subprocess exactly as the task runs it, to
+ * completion and with `--keep`; plus the missing-step report, in process.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MissingStep, playStory, setUpDemo } from "../../src/demo/story.ts";
+import { shutdownLogging } from "../../src/ops/logging.ts";
+import { assertIncludes, DENO, ROOT, run } from "../release/helpers.ts";
+
+const TASK: string = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).tasks.demo;
+
+/** The demo task split into its environment assignments and its `deno …` argv (it has no quoting). */
+function taskCommand(): { env: Record<string, string>; args: string[] } {
+  const words = TASK.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Za-z_]+=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split("=");
+    env[name] = value.join("=");
+  }
+  assert.equal(words.shift(), "deno", TASK);
+  return { env, args: words };
+}
+
+const pathExists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
+/** The temporary directory the demo announces (and must remove). */
+function announcedDir(stdout: string): string {
+  const match = stdout.match(/temporary files \(credentials\) in (\S+)/);
+  assert(match, stdout);
+  return match[1];
+}
+
+Deno.test("the demo task's permissions are narrow: loopback only, no subprocess, ffi, sys or import", () => {
+  const { args } = taskCommand();
+  for (const broad of ["-A", "--allow-all", "--allow-run", "--allow-ffi", "--allow-sys", "--allow-import"]) {
+    assert(!args.some((a) => a === broad || a.startsWith(`${broad}=`)), `${broad} in ${TASK}`);
+  }
+  assert(args.includes("--allow-net=127.0.0.1"), TASK);
+  assert(args.includes("--allow-write=/tmp"), TASK);
+  assert(args.some((a) => a.startsWith("--allow-env=")), TASK);
+  for (const deny of ["--deny-run", "--deny-ffi", "--deny-sys", "--no-prompt"]) {
+    assert(args.includes(deny), TASK);
+  }
+  assert.equal(args.at(-1), "src/demo/main.ts");
+});
+
+Deno.test("`deno task demo` plays the story to the end, prints the timeline, exits 0 and cleans up", async () => {
+  const res = await run(DENO, ["task", "--quiet", "demo"], { cwd: ROOT });
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  const out = res.stdout;
+  assert(!/NotCapable|Requires \w+ access/.test(res.stderr), res.stderr);
+
+  // Every line of the timeline: elapsed seconds, then the side.
+  const events = out.split("\n").filter((l) => /^\s*\d+\.\d\ds /.test(l));
+  assert(events.length >= 12, out);
+  for (const line of events) {
+    assert.match(line, /^\s*\d+\.\d\ds (teleport|plugin→teleport|plugin→pagerduty|demo)\s/);
+  }
+
+  // Alice: request → incident → human approval → review note, resolution note, resolved.
+  const alice = out.match(/teleport\s+alice@example\.com requested editor \(request (\w+)/);
+  assert(alice, out);
+  const aliceIncident = out.match(
+    new RegExp(
+      `plugin→pagerduty\\s+incident (\\w+) "Access request from alice@example\\.com" opened in Teleport Notifications for request ${
+        alice[1]
+      }`,
+    ),
+  );
+  assert(aliceIncident, out);
+  const a = aliceIncident[1];
+  assertIncludes(out, `reviewer@example.com approved request ${alice[1]}`);
+  assertIncludes(out, `note on ${a}: review by reviewer@example.com: APPROVED`);
+  assertIncludes(out, `note on ${a}: resolution: approved`);
+  assertIncludes(out, `incident ${a} resolved`);
+
+  // Bob (on call): request → incident → the plugin's approval → its review note, resolution, resolved.
+  const bob = out.match(/teleport\s+bob@example\.com requested demo-role \(request (\w+)/);
+  assert(bob, out);
+  const bobIncident = out.match(new RegExp(`incident (\\w+) "Access request from bob@example\\.com" opened`));
+  assert(bobIncident, out);
+  const b = bobIncident[1];
+  assert.match(
+    out,
+    new RegExp(
+      `plugin→teleport\\s+plugin approved request ${bob[1]}: "Access requested by user Bob.*on call`,
+    ),
+  );
+  assertIncludes(out, `request ${bob[1]} is now APPROVED`);
+  assertIncludes(out, `note on ${b}: review by plugin: APPROVED`);
+  assertIncludes(out, `note on ${b}: resolution: approved`);
+  assertIncludes(out, `incident ${b} resolved`);
+
+  // In order: the incident before the notes, the notes before the resolve.
+  const at = (part: string) => out.indexOf(part);
+  assert(at(`incident ${a} "`) < at(`note on ${a}: review`));
+  assert(at(`note on ${a}: resolution`) < at(`incident ${a} resolved`));
+  assert(at(`incident ${a} resolved`) < at("bob@example.com requested"));
+
+  assertIncludes(out, "all steps happened in");
+  const dir = announcedDir(out);
+  assertIncludes(out, `removed ${dir}`);
+  assert.equal(await pathExists(dir), false, `${dir} left behind`);
+});
+
+Deno.test("`demo --keep` keeps running, prints the config and addresses, takes commands, cleans up on SIGINT", async () => {
+  const { env, args } = taskCommand();
+  const child = new Deno.Command(DENO, {
+    args: [...args, "--keep"],
+    cwd: ROOT,
+    env: { DENO_NO_UPDATE_CHECK: "1", ...env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = new TextDecoder();
+  let out = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout) out += decoder.decode(chunk, { stream: true });
+  })();
+  const stderr = new Response(child.stderr).text();
+  const waitFor = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(out)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} in:\n${out}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return out.match(pattern)!;
+  };
+  const writer = child.stdin.getWriter();
+  try {
+    await waitFor(/Ctrl-C stops everything/);
+    assert.match(out, /Teleport Auth \(double\):\s+127\.0\.0\.1:\d+/);
+    assert.match(out, /PagerDuty API \(double\):\s+http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /PagerDuty API key:\s+\S+/);
+    const configPath = (await waitFor(/configuration:\s+(\S+\.toml)/))[1];
+    const toml = await Deno.readTextFile(configPath);
+    for (
+      const key of ["addr", "client_key", "client_crt", "root_cas", "api_key", "user_email", "api_endpoint"]
+    ) {
+      assert.match(toml, new RegExp(`^${key} = "`, "m"), toml);
+    }
+    assertIncludes(out, `deno task start -c ${configPath}`);
+
+    await writer.write(new TextEncoder().encode("request carol@example.com editor\n"));
+    const id = (await waitFor(/created request (\w{8})/))[1];
+    const incident = (await waitFor(/incident (\w+) "Access request from carol@example\.com" opened/))[1];
+    await writer.write(new TextEncoder().encode(`approve ${id} fine\n`));
+    await waitFor(new RegExp(`incident ${incident} resolved`));
+
+    child.kill("SIGINT");
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, `${out}\n${await stderr}`);
+    const dir = announcedDir(out);
+    assertIncludes(out, `removed ${dir}`);
+    assert.equal(await pathExists(dir), false, `${dir} left behind`);
+  } finally {
+    await writer.close().catch(() => {});
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.status;
+    await reading.catch(() => {});
+    await stderr.catch(() => {});
+  }
+});
+
+Deno.test("a step that does not happen is reported by name (MissingStep) and the world is cleaned up", async () => {
+  // Logging left unconfigured: the plugin's retry errors are expected here.
+  await shutdownLogging();
+  const lines: string[] = [];
+  const env = await setUpDemo({ write: (line) => lines.push(line) });
+  const dir = env.world.dir;
+  try {
+    // PagerDuty refuses every incident: the first step cannot happen.
+    env.world.pagerduty.inject5xx({ method: "POST", pathPrefix: "/incidents" }, 503);
+    await assert.rejects(
+      () => playStory(env, { stepTimeoutMs: 1_000 }),
+      (err: Error) => {
+        assert(err instanceof MissingStep, String(err));
+        assert.match(
+          err.message,
+          /^incident for alice@example\.com's request \w+ did not happen within 1 s$/,
+        );
+        return true;
+      },
+    );
+    env.timeline.poll();
+    env.world.pagerduty.clearFaults(); // lets the plugin's retry finish, so it stops quickly
+    assert(lines.some((l) => /plugin→pagerduty\s+POST \/incidents → 503/.test(l)), lines.join("\n"));
+  } finally {
+    await env[Symbol.asyncDispose]();
+  }
+  assert.equal(await pathExists(dir), false);
+});
