@@ -36,7 +36,10 @@ export interface PluginStats {
   retriesScheduled: number;
 }
 
-const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 5 * 60_000 };
+/** A minute at most between attempts: an outage costs at most a minute once it ends. */
+const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 60_000 };
+/** The Go plugin's per-event handler budget; a killed instance's requests are taken over after it. */
+const DEFAULT_LEASE_TTL_MS = 30_000;
 
 export class AccessRequestPlugin {
   readonly stats: PluginStats = { resyncs: 0, reconciles: 0, failures: 0, retriesScheduled: 0 };
@@ -59,7 +62,7 @@ export class AccessRequestPlugin {
       teleport: opts.teleport,
       backend: opts.backend,
       instanceId: opts.instanceId,
-      leaseTtlMs: opts.leaseTtlMs ?? 60_000,
+      leaseTtlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
       requestLink: opts.requestLink,
     });
     this.ready = new Promise((resolve) => this.#markReady = resolve);

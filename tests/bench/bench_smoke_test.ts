@@ -1,0 +1,54 @@
+/**
+ * Every benchmark in smoke mode (toy sizes, seconds), as its own process exactly as
+ * `deno task bench` runs it: it must finish and end stdout with its JSON figures.
+ * Timings are never asserted.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const FLAGS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-run", "--allow-sys"];
+
+async function runSmoke(file: string): Promise<Record<string, unknown>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...FLAGS, file, "--smoke"],
+    cwd: ROOT,
+    env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1" },
+    stdin: "null",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, `${file} exited ${output.code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+  const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+  let figures: Record<string, unknown>;
+  try {
+    figures = JSON.parse(last);
+  } catch {
+    throw new Error(`${file}: the last stdout line is not JSON: ${last}\n--- stdout\n${stdout}`);
+  }
+  assert.equal(figures.smoke, true);
+  assert.equal(typeof (figures.machine as { cores?: unknown })?.cores, "number");
+  return figures;
+}
+
+for (
+  const [name, file, keys] of [
+    ["api-calls", "bench/api_calls.ts", ["notify_pd_calls_per_request", "approval_pd_calls_per_request"]],
+    ["latency", "bench/latency.ts", ["p50_ms", "p99_ms", "floor_p50_ms", "p99_over_floor"]],
+    ["burst", "bench/burst.ts", ["unthrottled", "rate_limited"]],
+    ["memory", "bench/memory.ts", ["start_ready_ms", "rss_idle_mib", "rss_peak_burst_mib"]],
+    ["faults", "bench/faults.ts", ["incidents_lost", "incidents_duplicated", "processes_died_on_their_own"]],
+  ] as const
+) {
+  Deno.test({
+    name: `bench smoke: ${name} completes and prints its JSON figures`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const figures = await runSmoke(file);
+      assert.equal(figures.bench, name);
+      for (const key of keys) assert.ok(key in figures, `${name}: JSON lacks ${key}`);
+    },
+  });
+}
