@@ -14,7 +14,7 @@ import { formatLease, leaseWait } from "./lease.ts";
 import { isIdle, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
 import { EMPTY_STATE, type PluginState } from "./plugin_data.ts";
 import type { AccessRequestSource } from "./ports.ts";
-import type { PluginStateStore } from "./state_store.ts";
+import type { PluginStateStore, Snapshot } from "./state_store.ts";
 
 const log = getLogger(["teleport-pagerduty", "core"]);
 
@@ -71,37 +71,39 @@ export class Reconciler {
     const id = viewId(view);
     const routing = routingOf(view, this.#opts.backend);
     const seen = await this.#opts.store.read(id);
-    if (
-      isIdle(
-        planWork({ view, state: seen, notifyTargets: routing.notify, approvalTargets: routing.approval }),
-      )
-    ) {
-      return { status: "done" };
-    }
-    const wait = seen ? leaseWait(seen.lease, this.#opts.instanceId, this.#now()) : 0;
+    const owed = planWork({
+      view,
+      state: seen.state,
+      notifyTargets: routing.notify,
+      approvalTargets: routing.approval,
+    });
+    if (isIdle(owed)) return { status: "done" };
+    const wait = seen.state ? leaseWait(seen.state.lease, this.#opts.instanceId, this.#now()) : 0;
     if (wait > 0) return { status: "leased", retryInMs: wait };
 
     const lease = formatLease({ owner: this.#opts.instanceId, until: this.#now() + this.#opts.leaseTtlMs });
-    const held = await this.#opts.store.modify(id, (current) => {
+    const taken = await this.#opts.store.modify(id, (current) => {
       if (current && leaseWait(current.lease, this.#opts.instanceId, this.#now()) > 0) return null;
       if (!current && view.kind === "gone") return null;
       const base = current ?? initialState(view, routing.notify[0] ?? "");
       return { ...base, lease };
-    });
+    }, seen);
+    const held = taken.state;
     if (!held || held.lease !== lease) {
       const retryInMs = held ? leaseWait(held.lease, this.#opts.instanceId, this.#now()) : 0;
       return retryInMs > 0 ? { status: "leased", retryInMs } : { status: "done" };
     }
-    return await this.#workUnderLease(id, view, routing, held, lease);
+    return await this.#workUnderLease(id, view, routing, { ...taken, state: held }, lease);
   }
 
   async #workUnderLease(
     id: string,
     view: RequestView,
     routing: Routing,
-    held: PluginState,
+    taken: Snapshot & { state: PluginState },
     lease: string,
   ): Promise<Outcome> {
+    const held = taken.state;
     const plan = planWork({
       view,
       state: held,
@@ -121,7 +123,7 @@ export class Reconciler {
     await this.#opts.store.modify(id, (current) => {
       if (!current || current.lease !== lease) return null;
       return { ...progress, lease: "" };
-    });
+    }, taken);
     return outcome;
   }
 
