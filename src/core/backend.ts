@@ -25,6 +25,17 @@ export type OnCallResult =
   | { onCall: true; userName: string; userEmail: string; services: string[] }
   | { onCall: false; why: string };
 
+/** How to post a note. */
+export interface NoteOptions {
+  /** A pass must finish within its lease, so peers never overlap it. */
+  signal?: AbortSignal;
+  /**
+   * Skip the note when the incident already has one with the same text: used when
+   * taking over from an instance that died mid-pass, which may have posted it.
+   */
+  unlessPosted?: boolean;
+}
+
 /** Every call takes a signal: a pass must finish within its lease, so peers never overlap it. */
 export interface IncidentBackend {
   /** Plugin data entry name, e.g. "pagerduty". */
@@ -42,8 +53,8 @@ export interface IncidentBackend {
     link: string | undefined,
     signal?: AbortSignal,
   ): Promise<IncidentRef>;
-  postReviewNote(incident: IncidentRef, review: AccessReview, signal?: AbortSignal): Promise<void>;
-  postResolutionNote(incident: IncidentRef, resolution: Resolution, signal?: AbortSignal): Promise<void>;
+  postReviewNote(incident: IncidentRef, review: AccessReview, options?: NoteOptions): Promise<void>;
+  postResolutionNote(incident: IncidentRef, resolution: Resolution, options?: NoteOptions): Promise<void>;
   closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void>;
   /** Is `email` on call now for any of `targets`? */
   findOnCall(email: string, targets: string[], signal?: AbortSignal): Promise<OnCallResult>;

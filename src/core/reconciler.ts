@@ -9,7 +9,7 @@ import type { AccessRequest } from "../teleport/types.ts";
 import { AccessDeniedError } from "../teleport/errors.ts";
 import { approvalTargets, notifyTargets } from "./annotations.ts";
 import { approvalReason, isAlreadyReviewed, isBareEmail } from "./approval.ts";
-import type { IncidentBackend, IncidentRef, Resolution } from "./backend.ts";
+import type { IncidentBackend, IncidentRef, NoteOptions, Resolution } from "./backend.ts";
 import { formatLease, leaseWait } from "./lease.ts";
 import { isIdle, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
 import { EMPTY_STATE, type PluginState } from "./plugin_data.ts";
@@ -51,6 +51,8 @@ interface Pass {
   /** Progress so far, recorded in plugin data when the pass ends. */
   progress: PluginState;
   signal: AbortSignal;
+  /** Taking over from an instance whose lease ran out: it may have posted notes it did not record. */
+  takeover: boolean;
 }
 
 /** A pass may use this much of its lease; the rest is margin for the final write. */
@@ -82,9 +84,11 @@ export class Reconciler {
     if (wait > 0) return { status: "leased", retryInMs: wait };
 
     const lease = formatLease({ owner: this.#opts.instanceId, until: this.#now() + this.#opts.leaseTtlMs });
+    let takeover = false;
     const taken = await this.#opts.store.modify(id, (current) => {
       if (current && leaseWait(current.lease, this.#opts.instanceId, this.#now()) > 0) return null;
       if (!current && view.kind === "gone") return null;
+      takeover = current !== null && current.lease !== "";
       const base = current ?? initialState(view, routing.notify[0] ?? "");
       return { ...base, lease };
     }, seen);
@@ -93,7 +97,7 @@ export class Reconciler {
       const retryInMs = held ? leaseWait(held.lease, this.#opts.instanceId, this.#now()) : 0;
       return retryInMs > 0 ? { status: "leased", retryInMs } : { status: "done" };
     }
-    return await this.#workUnderLease(id, view, routing, { ...taken, state: held }, lease);
+    return await this.#workUnderLease(id, view, routing, { ...taken, state: held }, { lease, takeover });
   }
 
   async #workUnderLease(
@@ -101,7 +105,7 @@ export class Reconciler {
     view: RequestView,
     routing: Routing,
     taken: Snapshot & { state: PluginState },
-    lease: string,
+    { lease, takeover }: { lease: string; takeover: boolean },
   ): Promise<Outcome> {
     const held = taken.state;
     const plan = planWork({
@@ -115,7 +119,7 @@ export class Reconciler {
     const deadline = AbortSignal.timeout(this.#opts.leaseTtlMs * PASS_SHARE_OF_LEASE);
     let outcome: Outcome = { status: "done" };
     try {
-      await this.#execute({ id, view, plan, routing, progress, signal: deadline });
+      await this.#execute({ id, view, plan, routing, progress, signal: deadline, takeover });
     } catch (error) {
       outcome = { status: "failed", error };
     }
@@ -127,7 +131,8 @@ export class Reconciler {
     return outcome;
   }
 
-  async #execute({ id, view, plan, routing, progress, signal }: Pass) {
+  async #execute({ id, view, plan, routing, progress, signal, takeover }: Pass) {
+    const noteOptions = { signal, unlessPosted: takeover };
     const backend = this.#opts.backend;
     const request = view.kind === "live" ? view.request : requestFromState(id, progress);
     for (const target of plan.createIncidents) {
@@ -145,10 +150,10 @@ export class Reconciler {
     }
     const incidents = incidentsOf(progress);
     for (const review of plan.notes) {
-      for (const incident of incidents) await backend.postReviewNote(incident, review, signal);
+      for (const incident of incidents) await backend.postReviewNote(incident, review, noteOptions);
       progress.reviewsCount += 1;
     }
-    if (plan.resolve) await this.#resolve(id, plan.resolve, incidents, progress, signal);
+    if (plan.resolve) await this.#resolve(id, plan.resolve, incidents, progress, noteOptions);
   }
 
   async #resolve(
@@ -156,14 +161,14 @@ export class Reconciler {
     resolution: Resolution,
     incidents: IncidentRef[],
     progress: PluginState,
-    signal: AbortSignal,
+    noteOptions: NoteOptions,
   ) {
     const backend = this.#opts.backend;
     if (!progress.resolutionNoted) {
-      for (const incident of incidents) await backend.postResolutionNote(incident, resolution, signal);
+      for (const incident of incidents) await backend.postResolutionNote(incident, resolution, noteOptions);
       progress.resolutionNoted = true;
     }
-    for (const incident of incidents) await backend.closeIncident(incident, signal);
+    for (const incident of incidents) await backend.closeIncident(incident, noteOptions.signal);
     progress.resolution = resolution.tag;
     progress.resolveReason = resolution.reason;
     progress.resolutionNoted = false;

@@ -1,5 +1,5 @@
 /** PagerDuty as the core's incident backend: services are the notify and approval targets. */
-import type { IncidentBackend, IncidentRef, OnCallResult, Resolution } from "../core/backend.ts";
+import type { IncidentBackend, IncidentRef, NoteOptions, OnCallResult, Resolution } from "../core/backend.ts";
 import type { AccessRequest, AccessReview } from "../teleport/types.ts";
 import type { PagerDutyClient, PagerDutyService } from "./client.ts";
 import { incidentDetails, incidentTitle, resolutionNote, reviewNote } from "./texts.ts";
@@ -42,18 +42,31 @@ export class PagerDutyBackend implements IncidentBackend {
     return { target, serviceId: service.id, incidentId: incident.id };
   }
 
-  async postReviewNote(incident: IncidentRef, review: AccessReview, signal?: AbortSignal): Promise<void> {
-    await this.#client.addNote(incident.incidentId, reviewNote(review), { signal });
+  async postReviewNote(
+    incident: IncidentRef,
+    review: AccessReview,
+    options: NoteOptions = {},
+  ): Promise<void> {
+    await this.#postNote(incident, reviewNote(review), options);
   }
 
   async postResolutionNote(
     incident: IncidentRef,
     resolution: Resolution,
-    signal?: AbortSignal,
+    options: NoteOptions = {},
   ): Promise<void> {
-    await this.#client.addNote(incident.incidentId, resolutionNote(resolution.tag, resolution.reason), {
-      signal,
-    });
+    await this.#postNote(incident, resolutionNote(resolution.tag, resolution.reason), options);
+  }
+
+  async #postNote(
+    incident: IncidentRef,
+    content: string,
+    { signal, unlessPosted }: NoteOptions,
+  ): Promise<void> {
+    if (unlessPosted && (await this.#client.listNotes(incident.incidentId, { signal })).includes(content)) {
+      return;
+    }
+    await this.#client.addNote(incident.incidentId, content, { signal });
   }
 
   async closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void> {

@@ -228,6 +228,16 @@ export class PagerDutyClient implements Disposable {
     logger.debug("Added note to PagerDuty incident", { pd_incident_id: incidentId });
   }
 
+  /** The contents of the incident's notes (PagerDuty returns them all, unpaginated). */
+  async listNotes(incidentId: string, opts: CallOptions = {}): Promise<string[]> {
+    const response = await this.#transport.request<{ notes?: Array<{ content?: string }> }>({
+      method: "GET",
+      path: `/incidents/${encodeURIComponent(incidentId)}/notes`,
+      signal: opts.signal,
+    });
+    return (response?.notes ?? []).map((note) => note.content ?? "");
+  }
+
   async resolveIncident(incidentId: string, opts: CallOptions = {}): Promise<void> {
     await this.#transport.request({
       method: "PUT",

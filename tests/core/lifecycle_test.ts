@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { PagerDutyClient } from "../../src/pagerduty/client.ts";
+import { reviewNote } from "../../src/pagerduty/texts.ts";
 import { TeleportClient } from "../../src/teleport/client.ts";
 import { eventually, type World } from "../fakes/world.ts";
 import { REQUESTER, REVIEWER1, startSuite, type Suite } from "../parity/fixtures.ts";
@@ -120,6 +121,26 @@ for (const postReachedPagerDuty of [false, true]) {
     assert.deepEqual(created.map((r) => r.status), postReachedPagerDuty ? [201, 400] : [201]);
   });
 }
+
+Deno.test("a takeover does not repeat a note the dead instance posted but did not record", async () => {
+  await using suite = await startSuite({ startPlugin: false });
+  const first = await suite.world.startPlugin();
+  const id = suite.request({ systemAnnotations: notifyOnly(), thresholds: { approve: 2, deny: 2 } });
+  const incident = await suite.incidentOf(id);
+  await suite.pluginData(id, (d) => !d.lease);
+  await first.stop();
+  suite.world.teleport.review(REVIEWER1, id, "APPROVED", "okay");
+  // The dead instance: took the lease, posted the note, died before recording it.
+  using teleport = closing(TeleportClient.connect(suite.world.config.teleport));
+  const data = (await teleport.getPluginData(id, "pagerduty"))!;
+  await teleport.updatePluginData(id, "pagerduty", { lease: `crashed-instance@${Date.now() + 500}` }, data);
+  using pagerduty = new PagerDutyClient(suite.world.config.pagerduty);
+  await pagerduty.addNote(incident.id, reviewNote(suite.world.teleport.getRequest(id)!.reviews[0]));
+
+  await suite.world.startPlugin();
+  await suite.pluginData(id, (d) => d.reviews_count === "1" && !d.lease);
+  assert.equal(suite.world.pagerduty.notes(incident.id).length, 1);
+});
 
 Deno.test("a Teleport restarting mid-burst loses and duplicates nothing", async () => {
   await using suite = await startSuite();

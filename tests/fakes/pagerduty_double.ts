@@ -386,6 +386,8 @@ export class PagerDutyDouble {
         return this.#createIncident(r);
       case "POST /incidents/:id/notes":
         return this.#createNote(r, id);
+      case "GET /incidents/:id/notes":
+        return this.#listNotes(id);
       case "PUT /incidents/:id":
         return this.#updateIncident(r, id);
       default:
@@ -453,6 +455,11 @@ export class PagerDutyDouble {
     const note = { id: this.#id("PN"), content, from: r.headers.get("from") ?? "" };
     incident.notes.push(note);
     return json(200, { note: { id: note.id, content, created_at: new Date().toISOString() } });
+  }
+
+  #listNotes(id: string): Response {
+    const notes = this.#findIncident(id).notes.map((n) => ({ id: n.id, content: n.content }));
+    return json(200, { notes });
   }
 
   #updateIncident(r: RecordedRequest, id: string): Response {

@@ -20,10 +20,11 @@ Deno.test("every call sends Accept, Content-Type and Authorization; only writes 
     await client.onCallPolicies(user.id, [service.escalationPolicyId]);
     const incident = await client.createIncident(incidentInput(service.id, "req-1"));
     await client.addNote(incident.id, "hello");
+    assert.deepEqual(await client.listNotes(incident.id), ["hello"]);
     await client.resolveIncident(incident.id);
     await client.findIncidentByKey("teleport-access-request/req-1");
 
-    assert.equal(pd.requests.length, 8);
+    assert.equal(pd.requests.length, 9);
     for (const r of pd.requests) {
       assert.equal(r.headers.get("accept"), ACCEPT, `${r.method} ${r.path}`);
       assert.equal(r.headers.get("content-type"), "application/json", `${r.method} ${r.path}`);
