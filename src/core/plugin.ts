@@ -30,10 +30,8 @@ export interface PluginOptions {
 }
 
 export interface PluginStats {
-  resyncs: number;
-  reconciles: number;
+  /** Passes that failed and were scheduled again. */
   failures: number;
-  retriesScheduled: number;
 }
 
 /** A minute at most between attempts: an outage costs at most a minute once it ends. */
@@ -42,7 +40,7 @@ const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 60_000 };
 const DEFAULT_LEASE_TTL_MS = 30_000;
 
 export class AccessRequestPlugin {
-  readonly stats: PluginStats = { resyncs: 0, reconciles: 0, failures: 0, retriesScheduled: 0 };
+  readonly stats: PluginStats = { failures: 0 };
   /** Resolves at the first INIT: the watch is live and the first resync has started. */
   readonly ready: Promise<void>;
   readonly #opts: PluginOptions;
@@ -89,11 +87,6 @@ export class AccessRequestPlugin {
     return this.#queue.size;
   }
 
-  /** Resolves once no work is queued or running (retries may still be scheduled). */
-  idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
   #onInit(confirmedKinds: string[], signal: AbortSignal): void {
     if (!confirmedKinds.includes("access_request")) {
       throw new Error("failed to initialize watcher for all the required resources: access_request");
@@ -108,7 +101,6 @@ export class AccessRequestPlugin {
 
   /** Pending requests without an incident, and open incidents of finished requests. */
   async #resync(signal: AbortSignal): Promise<void> {
-    this.stats.resyncs += 1;
     const pending = await this.#opts.teleport.listPendingRequests();
     for (const request of pending) this.#enqueue({ kind: "live", request });
     const seen = new Set(pending.map((r: AccessRequest) => r.id));
@@ -153,7 +145,6 @@ export class AccessRequestPlugin {
   }
 
   async #process(view: RequestView): Promise<void> {
-    this.stats.reconciles += 1;
     let outcome: Outcome;
     try {
       outcome = await this.#reconciler.reconcile(view);
@@ -194,7 +185,6 @@ export class AccessRequestPlugin {
     if (this.#stopped) return;
     const existing = this.#retries.get(requestId);
     if (existing) clearTimeout(existing.timer);
-    this.stats.retriesScheduled += 1;
     const timer = setTimeout(() => {
       if (!this.#stopped) this.#enqueueFetch(requestId);
     }, delayMs);
