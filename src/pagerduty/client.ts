@@ -198,7 +198,7 @@ export class PagerDutyClient implements Disposable {
           return existing && { incident: existing };
         },
       });
-      logger.info("Created PagerDuty incident", {
+      logger.debug("Created PagerDuty incident", {
         pd_incident_id: created.incident.id,
         pd_incident_key: key,
       });
@@ -245,7 +245,7 @@ export class PagerDutyClient implements Disposable {
       body: { incident: { type: "incident_reference", status: "resolved" } },
       signal: opts.signal,
     });
-    logger.info("Resolved PagerDuty incident", { pd_incident_id: incidentId });
+    logger.debug("Resolved PagerDuty incident", { pd_incident_id: incidentId });
   }
 
   /** Releases the custom-CA HTTP client, if any. */
