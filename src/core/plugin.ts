@@ -3,7 +3,6 @@
  * reconciler in per-request order, retries what failed, and after every
  * (re)connect resyncs what may have been missed while disconnected or stopped.
  */
-import { getLogger } from "@logtape/logtape";
 import type { AccessRequest } from "../teleport/types.ts";
 import { type BackoffBounds, decorrelatedJitter } from "../ops/backoff.ts";
 import type { IncidentBackend } from "./backend.ts";
@@ -13,8 +12,9 @@ import { decodePluginState } from "./plugin_data.ts";
 import type { AccessRequestSource, WatchSource } from "./ports.ts";
 import { type Outcome, Reconciler } from "./reconciler.ts";
 import { PluginStateStore } from "./state_store.ts";
+import { getLog } from "../ops/logging.ts";
 
-const log = getLogger(["teleport-pagerduty", "core"]);
+const log = getLog("core");
 
 export interface PluginOptions {
   teleport: AccessRequestSource & WatchSource;

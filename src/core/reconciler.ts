@@ -4,7 +4,6 @@
  * recorded in plugin data under a lease, so each side effect happens once across
  * a fleet and a failed or interrupted pass is finished by a later one.
  */
-import { getLogger } from "@logtape/logtape";
 import type { AccessRequest } from "../teleport/types.ts";
 import { AccessDeniedError } from "../teleport/errors.ts";
 import { approvalTargets, notifyTargets } from "./annotations.ts";
@@ -15,8 +14,9 @@ import { isIdle, planWork, type RequestView, viewId, type WorkPlan } from "./pla
 import { EMPTY_STATE, type PluginState } from "./plugin_data.ts";
 import type { AccessRequestSource } from "./ports.ts";
 import type { PluginStateStore, Snapshot } from "./state_store.ts";
+import { getLog } from "../ops/logging.ts";
 
-const log = getLogger(["teleport-pagerduty", "core"]);
+const log = getLog("core");
 
 export interface ReconcilerOptions {
   store: PluginStateStore;

@@ -2,8 +2,8 @@
  * Logging for the whole program, on LogTape.
  *
  * Loggers live under the ["teleport-pagerduty", …] category; use `getLog("core")`.
- * Structured fields keep upstream's names (see `LogField`) so existing log
- * queries keep working.
+ * Structured fields keep upstream's names (`request_id`, `pd_incident_id`,
+ * `pd_service_name`, `pd_user_email`, …) so existing log queries keep working.
  *
  * Formats:
  * - text: `2026-11-23T18:00:00.000Z INFO  [teleport-pagerduty·core] Message key=value …`
@@ -28,16 +28,6 @@ import type { LogConfig, LogSeverity } from "../config/types.ts";
 import { Redactor } from "./redact.ts";
 
 export const LOG_ROOT = "teleport-pagerduty";
-
-/** Upstream's structured field names. */
-export const LogField = {
-  requestId: "request_id",
-  requestOp: "request_op",
-  requestState: "request_state",
-  pdIncidentId: "pd_incident_id",
-  pdServiceName: "pd_service_name",
-  pdUserEmail: "pd_user_email",
-} as const;
 
 /** A logger under the plugin's root category, e.g. `getLog("core", "watcher")`. */
 export function getLog(...subcategory: string[]): Logger {

@@ -2,7 +2,6 @@
  * PagerDuty REST API v2 client: the operations the access-request plugin needs, with
  * retries, a shared rate limiter, cached lookups and idempotent incident creation.
  */
-import { getLogger } from "@logtape/logtape";
 import type { PagerDutyConfig } from "../config/types.ts";
 import { LookupCache } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -10,8 +9,9 @@ import { PagerDutyError } from "./errors.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
 import { DEFAULT_RETRY, type Query, type RetryPolicy, Transport } from "./transport.ts";
+import { getLog } from "../ops/logging.ts";
 
-const logger = getLogger(["teleport-pagerduty", "pagerduty"]);
+const logger = getLog("pagerduty");
 
 export const INCIDENT_KEY_PREFIX = "teleport-access-request";
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;

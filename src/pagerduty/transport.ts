@@ -4,7 +4,6 @@
  * and bounded retries.
  */
 import { decorrelatedJitter } from "../ops/backoff.ts";
-import { getLogger } from "@logtape/logtape";
 import type { Clock } from "./clock.ts";
 import {
   errorForStatus,
@@ -15,8 +14,9 @@ import {
   redact,
 } from "./errors.ts";
 import type { TokenBucket } from "./rate_limiter.ts";
+import { getLog } from "../ops/logging.ts";
 
-const logger = getLogger(["teleport-pagerduty", "pagerduty"]);
+const logger = getLog("pagerduty");
 
 const ACCEPT = "application/vnd.pagerduty+json;version=2";
 

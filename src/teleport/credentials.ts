@@ -7,12 +7,12 @@
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import { getLogger } from "@logtape/logtape";
 import type { TeleportConfig } from "../config/types.ts";
 import { CredentialsError } from "./errors.ts";
 import { readIdentityFile } from "./identity_file.ts";
+import { getLog } from "../ops/logging.ts";
 
-const log = getLogger(["teleport-pagerduty", "teleport"]);
+const log = getLog("teleport");
 
 /** Teleport's own wording, so operators find the upstream docs for it. */
 export const EXPIRED_CREDENTIALS_MESSAGE =

@@ -3,12 +3,12 @@
  * hourly, so the plugin re-reads it every interval and gives new connections the
  * new certificate. A failed read keeps the old identity and is retried next time.
  */
-import { getLogger } from "@logtape/logtape";
 import type { TeleportConfig } from "../config/types.ts";
 import { loadCredentials } from "./credentials.ts";
 import type { TeleportChannelCredentials } from "./dial.ts";
+import { getLog } from "../ops/logging.ts";
 
-const log = getLogger(["teleport-pagerduty", "teleport"]);
+const log = getLog("teleport");
 
 export function refreshIdentityPeriodically(
   config: TeleportConfig,

@@ -7,15 +7,15 @@
  */
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
-import { getLogger } from "@logtape/logtape";
 import type { Event } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import { Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { eventFromWire } from "./codec.ts";
 import { ConnectionProblemError, fromGrpcError, TeleportError } from "./errors.ts";
 import type { WatchEvent } from "./types.ts";
+import { getLog } from "../ops/logging.ts";
 
-const log = getLogger(["teleport-pagerduty", "teleport"]);
+const log = getLog("teleport");
 
 export interface WatcherTiming {
   /** Teleport's watcherjob gives up on a stream whose INIT takes longer than 15 s. */

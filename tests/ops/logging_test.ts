@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getLog, LogField, setupLogging, shutdownLogging } from "../../src/ops/logging.ts";
+import { getLog, setupLogging, shutdownLogging } from "../../src/ops/logging.ts";
 import type { LogConfig } from "../../src/config/types.ts";
 
 const SECRET = "pd-SECRET-api-key-0123456789";
@@ -17,7 +17,7 @@ async function logToFile(log: Omit<LogConfig, "output">, emit: () => void, path?
 
 function emitSecrets(): void {
   const log = getLog("core");
-  log.info("Creating incident with key {key}", { key: SECRET, [LogField.requestId]: "req-1" });
+  log.info("Creating incident with key {key}", { key: SECRET, request_id: "req-1" });
   log.warn(`Request failed: Authorization: Token token=${SECRET}`);
   log.error("PagerDuty said {error}", {
     error: new Error(`bad key ${SECRET}`),
@@ -31,9 +31,9 @@ function emitSecrets(): void {
 Deno.test("text format: timestamp, level, category, message, key=value", async () => {
   const lines = await logToFile({ severity: "info", format: "text" }, () => {
     getLog("core").info("Incident created for {request_id}", {
-      [LogField.requestId]: "req-1",
-      [LogField.pdIncidentId]: "PINC1",
-      [LogField.pdServiceName]: "My Service",
+      request_id: "req-1",
+      pd_incident_id: "PINC1",
+      pd_service_name: "My Service",
     });
   });
   assert.equal(lines.length, 1);
