@@ -5,6 +5,7 @@
 import { failFastFromEnv } from "./config/env.ts";
 import type { Config } from "./config/types.ts";
 import { AccessRequestPlugin } from "./core/plugin.ts";
+import { type Readiness, serveHealth } from "./ops/health.ts";
 import { getLog } from "./ops/logging.ts";
 import { PagerDutyBackend } from "./pagerduty/backend.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./pagerduty/client.ts";
@@ -36,27 +37,38 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
     watcherTiming: { failFast, ...opts.teleportOptions?.watcherTiming },
   });
   const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
+  let plugin: AccessRequestPlugin | undefined;
+  await using _health = config.diag.addr
+    ? serveHealth(config.diag.addr, () => readinessOf(plugin))
+    : undefined;
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
     await checkPagerDuty(pagerduty);
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
-    const plugin = new AccessRequestPlugin({
+    plugin = new AccessRequestPlugin({
       teleport,
       backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
       instanceId: opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
       requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
       ...opts.plugin,
     });
-    plugin.ready.then(() => {
+    const started = plugin;
+    started.ready.then(() => {
       log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
-      opts.onReady?.(plugin);
+      opts.onReady?.(started);
     });
-    await plugin.run(opts.signal);
+    await started.run(opts.signal);
   } finally {
     teleport.close();
     pagerduty.close();
   }
+}
+
+function readinessOf(plugin: AccessRequestPlugin | undefined): Readiness {
+  if (!plugin) return { ready: false, reason: "starting: checking Teleport and PagerDuty" };
+  const health = plugin.health();
+  return { ready: health.watching, ...health };
 }
 
 /**

@@ -53,7 +53,12 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # services = "pagerduty_services"             # services whose on-call users are auto-approved
 
 [log]
-output = "stderr" # Logger output. Could be "stdout", "stderr" or "/var/lib/teleport/pagerduty.log"
+output = "stderr" # Logger output. Could be "stdout", "stderr" or "/var/log/teleport-pagerduty/plugin.log"
 severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN".
 # format = "text" # "text" or "json" (one JSON object per line)
+
+# Health endpoints for probes and monitors: GET /healthz (the process is up) and
+# GET /readyz (200 while the plugin is watching Teleport, else 503). Off unless set.
+# [diag]
+# addr = "127.0.0.1:3434"
 `;

@@ -34,6 +34,7 @@ export const KNOWN_KEYS: KeyTree = {
     request_annotations: { notify_service: null, services: null },
   },
   log: { output: null, severity: null, format: null },
+  diag: { addr: null },
 };
 
 /** Extra spellings beyond the automatic lower/upper-case ones (Go field name of an untagged table). */

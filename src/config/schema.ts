@@ -142,10 +142,20 @@ const logSchema = z.object({
   }),
 }, { error: gotValue("a table") }) satisfies z.ZodType<LogConfig, unknown>;
 
+/** host:port, with an IPv6 host in brackets; the port is required. */
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]/]+):\d{1,5}$/;
+
+const diagSchema = z.object({
+  addr: z.string({ error: gotValue("a string") }).default("").refine((s) => s === "" || HOST_PORT.test(s), {
+    message: 'must be host:port, e.g. "127.0.0.1:3434"',
+  }),
+}, { error: gotValue("a table") });
+
 const fileSchema = z.object({
   teleport: teleportSchema.prefault({}),
   pagerduty: pagerdutySchema.prefault({}),
   log: logSchema.prefault({}),
+  diag: diagSchema.prefault({}),
 });
 
 type ParsedTeleport = z.output<typeof teleportSchema>;
@@ -183,6 +193,7 @@ export function validateConfig(table: RawTable, source: string): Validated {
       },
     },
     log: parsed.data.log,
+    diag: parsed.data.diag,
     source,
   };
   return { config, warnings };

@@ -37,10 +37,16 @@ export interface LogConfig {
   format: "text" | "json";
 }
 
+export interface DiagConfig {
+  /** host:port of the health endpoints (/healthz, /readyz); "" = off. */
+  addr: string;
+}
+
 export interface Config {
   teleport: TeleportConfig;
   pagerduty: PagerDutyConfig;
   log: LogConfig;
+  diag: DiagConfig;
   /** Path the configuration was read from ("-" for stdin). */
   source: string;
 }

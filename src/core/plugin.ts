@@ -34,6 +34,18 @@ export interface PluginStats {
   failures: number;
 }
 
+/** What a readiness probe reports. */
+export interface PluginHealth {
+  /** The watch is open: events flow (false before the first INIT and while reconnecting). */
+  watching: boolean;
+  /** Why not watching, when not. */
+  reason?: string;
+  /** Work queued or running. */
+  backlog: number;
+  /** Requests waiting for a retry after a failure or a peer's lease. */
+  retrying: number;
+}
+
 /** A minute at most between attempts: an outage costs at most a minute once it ends. */
 const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 60_000 };
 /** The Go plugin's per-event handler budget; a killed instance's requests are taken over after it. */
@@ -50,6 +62,7 @@ export class AccessRequestPlugin {
   readonly #retryBackoff: BackoffBounds;
   #markReady!: () => void;
   #stopped = false;
+  #lostReason: string | undefined = "not connected to Teleport yet";
 
   constructor(opts: PluginOptions) {
     this.#opts = opts;
@@ -71,6 +84,7 @@ export class AccessRequestPlugin {
     try {
       for await (const event of this.#opts.teleport.watch(["access_request"], signal)) {
         if (event.type === "init") this.#onInit(event.confirmedKinds, signal);
+        else if (event.type === "lost") this.#lostReason = `reconnecting to Teleport: ${event.reason}`;
         else if (event.type === "put") this.#enqueue({ kind: "live", request: event.request });
         else if (event.kind === "access_request") this.#enqueue({ kind: "gone", id: event.id });
       }
@@ -87,11 +101,22 @@ export class AccessRequestPlugin {
     return this.#queue.size;
   }
 
+  health(): PluginHealth {
+    const watching = !this.#stopped && this.#lostReason === undefined;
+    return {
+      watching,
+      ...(watching ? {} : { reason: this.#stopped ? "shutting down" : this.#lostReason }),
+      backlog: this.#queue.size,
+      retrying: this.#retries.size,
+    };
+  }
+
   #onInit(confirmedKinds: string[], signal: AbortSignal): void {
     if (!confirmedKinds.includes("access_request")) {
       throw new Error("failed to initialize watcher for all the required resources: access_request");
     }
     log.debug("Watcher connected");
+    this.#lostReason = undefined;
     this.#markReady();
     this.#resync(signal).catch((error) => {
       log.error("Resync failed, will try again: {error}", { error: String(error) });

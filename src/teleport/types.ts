@@ -37,6 +37,8 @@ export interface PingInfo {
 
 export type WatchEvent =
   | { type: "init"; confirmedKinds: string[] }
+  /** The stream ended or failed; a reconnect (and a new INIT) follows unless the watch ends. */
+  | { type: "lost"; reason: string }
   | { type: "put"; request: AccessRequest }
   | { type: "delete"; kind: string; id: string };
 

@@ -70,10 +70,13 @@ export async function* watchWithReconnect(
       if (signal.aborted) return;
       if (timing.failFast) throw new ConnectionProblemError("Teleport watch stream ended (fail fast)");
       log.info("Teleport watch stream ended; reconnecting");
+      yield { type: "lost", reason: "the watch stream ended" };
     } catch (error) {
       if (signal.aborted) return;
       if (isFatal(error) || timing.failFast) throw error;
-      log.warn("Teleport watch stream failed; reconnecting: {error}", { error: (error as Error).message });
+      const reason = (error as Error).message;
+      log.warn("Teleport watch stream failed; reconnecting: {error}", { error: reason });
+      yield { type: "lost", reason };
     }
     // Shutdown during the pause just ends the loop.
     await sleep(backoff.next(), signal).catch(() => {});

@@ -47,6 +47,7 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
     },
     log: { output: "stderr", severity: "info", format: "text" },
+    diag: { addr: "" },
     source: path,
   };
   assert.deepEqual(config, expected);
@@ -75,6 +76,8 @@ services = "svcs"
 output = "/var/log/pd.log"
 severity = "DEBUG"
 format = "JSON"
+[diag]
+addr = "127.0.0.1:3434"
 `);
   assert.deepEqual(warnings, []);
   assert.equal(config.teleport.addr, "teleport.example.com:443");
@@ -87,6 +90,16 @@ format = "JSON"
   assert.equal(config.pagerduty.requestTimeout, 2500);
   assert.deepEqual(config.pagerduty.requestAnnotations, { notifyService: "notify", services: "svcs" });
   assert.deepEqual(config.log, { output: "/var/log/pd.log", severity: "debug", format: "json" });
+  assert.deepEqual(config.diag, { addr: "127.0.0.1:3434" });
+});
+
+Deno.test("the health endpoint address must be host:port", async () => {
+  for (const addr of ["3434", "http://127.0.0.1:3434", "127.0.0.1"]) {
+    const error = await loadError(`${CREDS}${PD}[diag]\naddr = "${addr}"\n`);
+    assert.match(error.message, /diag\.addr: must be host:port/, addr);
+  }
+  const { config } = await load(`${CREDS}${PD}[diag]\naddr = "[::1]:3434"\n`);
+  assert.equal(config.diag.addr, "[::1]:3434");
 });
 
 Deno.test("TLS trio is accepted as credentials", async () => {

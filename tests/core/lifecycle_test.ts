@@ -154,6 +154,17 @@ Deno.test("a Teleport restarting mid-burst loses and duplicates nothing", async 
   assertOneIncidentEach(suite.world, ids);
 });
 
+Deno.test("readiness follows the watch: not ready while Teleport is unreachable, ready again after", async () => {
+  await using suite = await startSuite();
+  const { plugin } = suite.plugin;
+  assert.equal(plugin.health().watching, true);
+  await suite.world.teleport.refuseConnections(true);
+  const lost = await eventually("not watching", () => !plugin.health().watching && plugin.health());
+  assert.match(lost.reason ?? "", /^reconnecting to Teleport: /);
+  await suite.world.teleport.refuseConnections(false);
+  await eventually("watching again", () => plugin.health().watching);
+});
+
 Deno.test("PagerDuty 429 and 503 storms end with exact incidents, notes and resolutions", async () => {
   await using suite = await startSuite();
   suite.world.pagerduty.inject429({ everyNth: 3 }, { retryAfterSeconds: 0 });

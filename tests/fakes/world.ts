@@ -59,6 +59,7 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
     },
     log: { output: "stderr", severity: "info", format: "text" },
+    diag: { addr: "" },
     source: "world",
   };
   const running: RunningPlugin[] = [];
