@@ -16,7 +16,13 @@ Deno.test("[diag] addr serves /readyz for the running plugin, and stops with it"
   const running = await world.startPlugin();
   const response = await fetch(`http://127.0.0.1:${port}/readyz`);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: "ready", ready: true, watching: true, backlog: 0, retrying: 0 });
+  assert.deepEqual(await response.json(), {
+    status: "ready",
+    ready: true,
+    watching: true,
+    backlog: 0,
+    retrying: 0,
+  });
   await running.stop();
   await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
 });
