@@ -44,9 +44,10 @@ export async function runCli(
     .description("Starts a Teleport PagerDuty plugin.")
     .option("-c, --config <path>", 'TOML config file path ("-" reads standard input)', DEFAULT_CONFIG_PATH)
     .option("-d, --debug", "Enable debug logging (overrides log.severity)")
-    .action(async (opts: { config: string; debug?: boolean }) => {
+    .option("--pid-file <path>", "Write the process ID to this file (as the upstream systemd unit asks)")
+    .action(async (opts: { config: string; debug?: boolean; pidFile?: string }) => {
       debug = opts.debug ?? false;
-      exitCode = await start({ config: opts.config, debug }, loadPlugin);
+      exitCode = await start({ config: opts.config, debug, pidFile: opts.pidFile }, loadPlugin);
     });
 
   try {

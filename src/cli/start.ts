@@ -2,11 +2,14 @@
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
+import { writePidFile } from "../ops/pid_file.ts";
 import { handleSignals } from "../ops/signals.ts";
 
 export interface StartOptions {
   config: string;
   debug: boolean;
+  /** Where to write the PID (the upstream systemd unit asks for one). */
+  pidFile?: string;
 }
 
 /** The plugin's main loop: runs until `signal` aborts. */
@@ -32,6 +35,7 @@ export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Pr
   for (const warning of warnings) log.warn(warning);
 
   const runPlugin = await loadPlugin();
+  const removePidFile = opts.pidFile ? await writePidFile(opts.pidFile) : () => Promise.resolve();
   const shutdown = new AbortController();
   const stopHandlingSignals = handleSignals({ onShutdown: () => shutdown.abort() });
   try {
@@ -42,6 +46,7 @@ export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Pr
     throw logsToStderr(config.log) ? new LoggedFatalError("fatal error already logged", { cause: err }) : err;
   } finally {
     stopHandlingSignals();
+    await removePidFile();
   }
   log.info("Successfully shut down");
   await shutdownLogging();

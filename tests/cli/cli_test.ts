@@ -206,3 +206,25 @@ Deno.test("the real plugin starts from the filled example (config accepted) and 
   await child.output();
   assert.doesNotMatch(seen.text, /<stdin>/);
 });
+
+Deno.test("--pid-file (the upstream systemd unit's flag) writes the PID while running and removes it after", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pidFile = `${dir}/teleport-pagerduty.pid`;
+    const config = filledExample((await run(["configure"])).stdout)
+      .replace('api_key = "example-api-key"', `api_key = "${SECRET}"`);
+    const child = command(["start", "--config=-", `--pid-file=${pidFile}`], "piped", STUB_MAIN).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(config));
+    await writer.close();
+    const reader = child.stderr.getReader();
+    await waitForStderr(reader, { text: "" }, /Starting Teleport Access PagerDuty Plugin/);
+    assert.equal(await Deno.readTextFile(pidFile), `${child.pid}\n`);
+    child.kill("SIGTERM");
+    reader.releaseLock();
+    assert.equal((await child.output()).code, 0);
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -52,7 +52,12 @@ Deno.test("the generated flags are the narrow set: no run/ffi/sys/import, env an
   for (const broad of ["--allow-run", "--allow-ffi", "--allow-sys", "--allow-import", "--allow-all", "-A"]) {
     assert(!PLUGIN_FLAGS.some((f) => f === broad || f.startsWith(`${broad}=`)), `${broad} in ${joined}`);
   }
-  assert(PLUGIN_FLAGS.includes("--allow-write=/var/log/teleport-pagerduty"), joined);
+  assert(
+    PLUGIN_FLAGS.includes(
+      "--allow-write=/var/log/teleport-pagerduty,/run/teleport-pagerduty.pid,/var/run/teleport-pagerduty.pid",
+    ),
+    joined,
+  );
   assert(PLUGIN_FLAGS.some((f) => f.startsWith("--allow-env=") && f.includes("GRPC_NODE_VERBOSITY")), joined);
   assert(PLUGIN_FLAGS.includes("--deny-run") && PLUGIN_FLAGS.includes("--deny-ffi"), joined);
   assert(PLUGIN_FLAGS.includes("--no-prompt"), joined);
