@@ -11,7 +11,7 @@ import { approvalReason, isAlreadyReviewed, isBareEmail } from "./approval.ts";
 import type { IncidentBackend, IncidentRef, NoteOptions, Resolution } from "./backend.ts";
 import { formatLease, leaseWait } from "./lease.ts";
 import { isIdle, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
-import { EMPTY_STATE, type PluginState } from "./plugin_data.ts";
+import { decodePluginState, EMPTY_STATE, encodePluginState, type PluginState } from "./plugin_data.ts";
 import type { AccessRequestSource } from "./ports.ts";
 import type { PluginStateStore, Snapshot } from "./state_store.ts";
 import { getLog } from "../ops/logging.ts";
@@ -123,10 +123,11 @@ export class Reconciler {
     } catch (error) {
       outcome = { status: "failed", error };
     }
-    // Record whatever was done, and let go, even after a failure.
+    // Record whatever was done, and let go, even after a failure. Only what this pass
+    // changed is written, so a concurrent writer's other fields survive (a Go peer's, say).
     await this.#opts.store.modify(id, (current) => {
       if (!current || current.lease !== lease) return null;
-      return { ...progress, lease: "" };
+      return { ...withChanges(current, held, progress), lease: "" };
     }, taken);
     return outcome;
   }
@@ -244,6 +245,14 @@ function requestFromState(id: string, state: PluginState): AccessRequest {
     reviews: [],
     suggestedReviewers: [],
   };
+}
+
+/** `current` with the fields that differ between `before` and `after` taken from `after`. */
+function withChanges(current: PluginState, before: PluginState, after: PluginState): PluginState {
+  const [was, now] = [encodePluginState(before), encodePluginState(after)];
+  const merged = encodePluginState(current);
+  for (const key of Object.keys(now)) if (now[key] !== was[key]) merged[key] = now[key];
+  return decodePluginState(merged);
 }
 
 function recordIncident(state: PluginState, ref: IncidentRef): void {

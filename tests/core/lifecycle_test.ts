@@ -142,6 +142,18 @@ Deno.test("a takeover does not repeat a note the dead instance posted but did no
   assert.equal(suite.world.pagerduty.notes(incident.id).length, 1);
 });
 
+Deno.test("a pass records only what it changed: a concurrent writer's other fields survive", async () => {
+  await using suite = await startSuite();
+  suite.world.pagerduty.injectLatency({ method: "POST", pathPrefix: "/incidents" }, 500);
+  const id = suite.request({ systemAnnotations: notifyOnly() });
+  // While the pass waits for PagerDuty, a Go peer rewrites a field of its own.
+  const leased = await suite.pluginData(id, (d) => (d.lease ?? "") !== "");
+  using teleport = closing(TeleportClient.connect(suite.world.config.teleport));
+  await teleport.updatePluginData(id, "pagerduty", { request_reason: "edited by a peer" }, leased);
+  const data = await suite.pluginData(id, (d) => (d.incident_id ?? "") !== "" && !d.lease);
+  assert.equal(data.request_reason, "edited by a peer");
+});
+
 Deno.test("a Teleport restarting mid-burst loses and duplicates nothing", async () => {
   await using suite = await startSuite();
   const ids: string[] = [];
