@@ -29,6 +29,7 @@ import {
   writeProcessConfig,
 } from "./lib.ts";
 import { isSmoke, Report, round } from "./report.ts";
+import { prng } from "../tests/fakes/prng.ts";
 
 type Action = "none" | "approve" | "review-only" | "deny" | "delete";
 
@@ -77,18 +78,6 @@ const SMOKE: Plan = {
   drainTimeoutS: 40,
   leaseTtlS: 0,
 };
-
-/** Deterministic PRNG (mulberry32) so a schedule can be replayed with --seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function actionFor(i: number): Action {
   const slot = i % 20;

@@ -16,20 +16,10 @@ import { PagerDutyBackend } from "../../src/pagerduty/backend.ts";
 import { PagerDutyClient } from "../../src/pagerduty/client.ts";
 import type { AccessRequest } from "../../src/teleport/types.ts";
 import { PagerDutyDouble } from "../fakes/pagerduty_double.ts";
+import { prng } from "../fakes/prng.ts";
 
 const CASES = 1_000;
 const ANNOTATION = "pagerduty_services";
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GenUser {
   id: string;
