@@ -17,6 +17,14 @@ export type PagerDutyErrorKind =
   | "network"
   | "timeout";
 
+/** Failures a later identical attempt may get past. */
+const RETRYABLE_KINDS: ReadonlySet<PagerDutyErrorKind> = new Set([
+  "rate_limited",
+  "server",
+  "network",
+  "timeout",
+]);
+
 /** The parts of a failed call that every error carries. */
 export interface PagerDutyErrorInit {
   method: string;
@@ -57,7 +65,7 @@ export class PagerDutyError extends Error {
 
   /** Whether a later identical attempt may succeed (rate limit, server or transport trouble). */
   get retryable(): boolean {
-    return false;
+    return RETRYABLE_KINDS.has(this.kind);
   }
 }
 
@@ -79,33 +87,21 @@ export class PagerDutyInvalidError extends PagerDutyError {
 /** 429. */
 export class PagerDutyRateLimitError extends PagerDutyError {
   override readonly kind = "rate_limited";
-  override get retryable(): boolean {
-    return true;
-  }
 }
 
 /** 5xx. */
 export class PagerDutyServerError extends PagerDutyError {
   override readonly kind = "server";
-  override get retryable(): boolean {
-    return true;
-  }
 }
 
 /** The connection failed or broke before a complete response arrived. */
 export class PagerDutyNetworkError extends PagerDutyError {
   override readonly kind = "network";
-  override get retryable(): boolean {
-    return true;
-  }
 }
 
 /** The per-request timeout elapsed. */
 export class PagerDutyTimeoutError extends PagerDutyError {
   override readonly kind = "timeout";
-  override get retryable(): boolean {
-    return true;
-  }
 }
 
 /** Maps an HTTP status to the matching error class. */
