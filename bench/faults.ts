@@ -30,6 +30,7 @@ import {
 } from "./lib.ts";
 import { isSmoke, Report, round } from "./report.ts";
 import { prng } from "../tests/fakes/prng.ts";
+import { DEFAULT_LEASE_TTL_MS } from "../src/core/plugin.ts";
 
 type Action = "none" | "approve" | "review-only" | "deny" | "delete";
 
@@ -46,6 +47,7 @@ interface Plan {
   /** Kills only before the first request (smoke: no lease waits). */
   killsUpFront: boolean;
   drainTimeoutS: number;
+  /** How long to keep watching after the last kill: peers take a dead instance's requests over after its lease. */
   leaseTtlS: number;
 }
 
@@ -61,7 +63,7 @@ const FULL: Plan = {
   storms: [{ atS: 15, forS: 5 }, { atS: 105, forS: 5 }, { atS: 115, forS: 5 }, { atS: 125, forS: 5 }],
   killsUpFront: false,
   drainTimeoutS: 600,
-  leaseTtlS: 60,
+  leaseTtlS: DEFAULT_LEASE_TTL_MS / 1000,
 };
 
 const SMOKE: Plan = {

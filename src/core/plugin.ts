@@ -49,7 +49,7 @@ export interface PluginHealth {
 /** A minute at most between attempts: an outage costs at most a minute once it ends. */
 const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 60_000 };
 /** The Go plugin's per-event handler budget; a killed instance's requests are taken over after it. */
-const DEFAULT_LEASE_TTL_MS = 30_000;
+export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 export class AccessRequestPlugin {
   readonly stats: PluginStats = { failures: 0 };
