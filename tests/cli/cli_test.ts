@@ -151,19 +151,34 @@ async function waitForStderr(
   }
 }
 
-Deno.test("round trip (stub plugin): configure → fill credentials → start on stdin; SIGHUP survives, SIGTERM exits 0", async () => {
-  const configured = await run(["configure"]);
-  const config = filledExample(configured.stdout)
-    .replace('api_key = "example-api-key"', `api_key = "${SECRET}"`)
-    .replace('addr = "example.com:3025"', 'addr = "127.0.0.1:1"');
+interface Started {
+  child: Deno.ChildProcess;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  seen: { text: string };
+}
 
-  const child = command(["start", "--config", "-"], "piped", STUB_MAIN).spawn();
+/** Spawns `start`, feeds `config` on standard input and waits until the plugin is starting. */
+async function startWithConfig(cmd: Deno.Command, config: string): Promise<Started> {
+  const child = cmd.spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(config));
   await writer.close();
   const reader = child.stderr.getReader();
   const seen = { text: "" };
   await waitForStderr(reader, seen, /Starting Teleport Access PagerDuty Plugin/);
+  return { child, reader, seen };
+}
+
+Deno.test("round trip (stub plugin): configure → fill credentials → start on stdin; SIGHUP survives, SIGTERM exits 0", async () => {
+  const configured = await run(["configure"]);
+  const config = filledExample(configured.stdout)
+    .replace('api_key = "example-api-key"', `api_key = "${SECRET}"`)
+    .replace('addr = "example.com:3025"', 'addr = "127.0.0.1:1"');
+
+  const { child, reader, seen } = await startWithConfig(
+    command(["start", "--config", "-"], "piped", STUB_MAIN),
+    config,
+  );
 
   child.kill("SIGHUP");
   await waitForStderr(
@@ -183,19 +198,16 @@ Deno.test("round trip (stub plugin): configure → fill credentials → start on
 
 Deno.test("the real plugin starts from the filled example (config accepted) and fails on the missing credentials", async () => {
   const config = filledExample().replace('addr = "example.com:3025"', 'addr = "127.0.0.1:1"');
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", MAIN, "start", "-c", "-"],
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(config));
-  await writer.close();
-  const reader = child.stderr.getReader();
-  const seen = { text: "" };
-  await waitForStderr(reader, seen, /Starting Teleport Access PagerDuty Plugin/);
+  const { child, reader, seen } = await startWithConfig(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", MAIN, "start", "-c", "-"],
+      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    config,
+  );
   // Past configuration: whatever happens next is the plugin's business; stop it.
   try {
     child.kill("SIGTERM");
@@ -213,12 +225,10 @@ Deno.test("--pid-file (the upstream systemd unit's flag) writes the PID while ru
     const pidFile = `${dir}/teleport-pagerduty.pid`;
     const config = filledExample((await run(["configure"])).stdout)
       .replace('api_key = "example-api-key"', `api_key = "${SECRET}"`);
-    const child = command(["start", "--config=-", `--pid-file=${pidFile}`], "piped", STUB_MAIN).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(config));
-    await writer.close();
-    const reader = child.stderr.getReader();
-    await waitForStderr(reader, { text: "" }, /Starting Teleport Access PagerDuty Plugin/);
+    const { child, reader } = await startWithConfig(
+      command(["start", "--config=-", `--pid-file=${pidFile}`], "piped", STUB_MAIN),
+      config,
+    );
     assert.equal(await Deno.readTextFile(pidFile), `${child.pid}\n`);
     child.kill("SIGTERM");
     reader.releaseLock();
