@@ -10,7 +10,7 @@
  *   deno run -A bench/api_calls.ts [--smoke]
  */
 import type { AccessRequestPlugin } from "../src/core/plugin.ts";
-import type { World } from "../tests/fakes/world.ts";
+import type { World } from "../src/doubles/world.ts";
 import {
   APPROVAL_ANNOTATION,
   diffCounts,

@@ -8,7 +8,7 @@
  * The plugin runs in process (runPlugin) against both doubles.
  *   deno run -A bench/burst.ts [--smoke]
  */
-import type { RunningPlugin } from "../tests/fakes/world.ts";
+import type { RunningPlugin } from "../src/doubles/world.ts";
 import type { BenchWorld } from "./lib.ts";
 import { IncidentLog, startBenchWorld, waitUntil } from "./lib.ts";
 import { isSmoke, percentile, Report, round } from "./report.ts";

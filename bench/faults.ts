@@ -16,7 +16,7 @@
  *   deno run -A bench/faults.ts [--smoke] [--seed N]      (plugin logs: BENCH_LOG_DIR or a temp dir)
  */
 import { join } from "node:path";
-import { incidentKey } from "../src/pagerduty/client.ts";
+import { incidentKey } from "../src/backends/pagerduty/client.ts";
 import {
   describeExit,
   IncidentLog,

@@ -11,7 +11,7 @@
  * Everything (doubles, plugin, load generator) shares one process and its event loop.
  *   deno run -A bench/latency.ts [--smoke]
  */
-import { PagerDutyClient } from "../src/pagerduty/client.ts";
+import { PagerDutyClient } from "../src/backends/pagerduty/client.ts";
 import { TeleportClient } from "../src/teleport/client.ts";
 import { IncidentLog, sleep, startBenchWorld, waitUntil } from "./lib.ts";
 import { isSmoke, percentile, Report, round } from "./report.ts";

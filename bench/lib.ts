@@ -9,11 +9,11 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { incidentKey } from "../src/pagerduty/client.ts";
+import { incidentKey } from "../src/backends/pagerduty/client.ts";
 import { permissionFlags } from "../scripts/permission_flags.ts";
-import type { DoubleService, PagerDutyDouble } from "../tests/fakes/pagerduty_double.ts";
-import type { NewRequest } from "../tests/fakes/teleport_double.ts";
-import { BOT_EMAIL, PLUGIN_USER, startWorld, type World } from "../tests/fakes/world.ts";
+import type { DoubleService, PagerDutyDouble } from "../src/doubles/pagerduty_double.ts";
+import type { NewRequest } from "../src/doubles/teleport_double.ts";
+import { BOT_EMAIL, PLUGIN_USER, startWorld, type World } from "../src/doubles/world.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const NOTIFY_SERVICE = "Teleport Notifications";

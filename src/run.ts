@@ -7,10 +7,10 @@ import type { Config } from "./config/types.ts";
 import { AccessRequestPlugin } from "./core/plugin.ts";
 import { type Readiness, serveHealth } from "./ops/health.ts";
 import { getLog } from "./ops/logging.ts";
-import { PagerDutyBackend } from "./pagerduty/backend.ts";
-import { PagerDutyClient, type PagerDutyClientOptions } from "./pagerduty/client.ts";
-import { PagerDutyAuthError } from "./pagerduty/errors.ts";
-import { requestLink } from "./pagerduty/texts.ts";
+import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
+import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerduty/client.ts";
+import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
+import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */

@@ -1,6 +1,6 @@
 /** The composition root: what `start` runs, against the doubles. */
 import assert from "node:assert/strict";
-import { startWorld } from "./fakes/world.ts";
+import { startWorld } from "../src/doubles/world.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -1,5 +1,5 @@
 /** Reading the request's system annotations that route a request. */
-import type { AccessRequest } from "../teleport/types.ts";
+import type { AccessRequest } from "./types.ts";
 
 export type AnnotationList = { ok: true; values: string[] } | { ok: false; why: string };
 

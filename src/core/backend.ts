@@ -3,7 +3,7 @@
  * Opsgenie). Every method must be safe to call again after a failure or a crash:
  * creation is keyed by the request id, so a repeat returns the existing incident.
  */
-import type { AccessRequest, AccessReview } from "../teleport/types.ts";
+import type { AccessRequest, AccessReview } from "./types.ts";
 
 /** Where one request's incident lives in the backend. */
 export interface IncidentRef {

@@ -2,7 +2,7 @@
  * What is still owed for one access request, as a pure function of what Teleport
  * says about the request and what the plugin data says was already done.
  */
-import type { AccessRequest, AccessReview } from "../teleport/types.ts";
+import type { AccessRequest, AccessReview } from "./types.ts";
 import type { Resolution, ResolutionTag } from "./backend.ts";
 import type { PluginState } from "./plugin_data.ts";
 

@@ -3,7 +3,7 @@
  * reconciler in per-request order, retries what failed, and after every
  * (re)connect resyncs what may have been missed while disconnected or stopped.
  */
-import type { AccessRequest } from "../teleport/types.ts";
+import type { AccessRequest } from "./types.ts";
 import { type BackoffBounds, decorrelatedJitter } from "../ops/backoff.ts";
 import type { IncidentBackend } from "./backend.ts";
 import { KeyedQueue } from "./keyed_queue.ts";

@@ -2,7 +2,7 @@
  * The two ports of the backend-neutral core: the Teleport side (requests, plugin
  * data, reviews) and the incident backend (PagerDuty today, Opsgenie later).
  */
-import type { AccessRequest, PluginDataMap, WatchEvent } from "../teleport/types.ts";
+import type { AccessRequest, PluginDataMap, WatchEvent } from "./types.ts";
 
 export interface AccessRequestSource {
   /** Current plugin data entry for this plugin, or null when none exists. */

@@ -4,7 +4,7 @@
  * recorded in plugin data under a lease, so each side effect happens once across
  * a fleet and a failed or interrupted pass is finished by a later one.
  */
-import type { AccessRequest } from "../teleport/types.ts";
+import type { AccessRequest } from "./types.ts";
 import { AccessDeniedError } from "../teleport/errors.ts";
 import { approvalTargets, notifyTargets } from "./annotations.ts";
 import { approvalReason, isAlreadyReviewed, isBareEmail } from "./approval.ts";

@@ -1,7 +1,7 @@
 /** Compare-and-swap access to the plugin's state for one request. */
-import { casRetry } from "../teleport/cas.ts";
+import { casRetry } from "./cas.ts";
 import type { AccessRequestSource } from "./ports.ts";
-import type { PluginDataMap } from "../teleport/types.ts";
+import type { PluginDataMap } from "./types.ts";
 import { decodePluginState, encodePluginState, GO_KEYS, type PluginState } from "./plugin_data.ts";
 
 /** Returns the next state, or null to write nothing. Must be pure: it may run several times. */

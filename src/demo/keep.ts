@@ -3,7 +3,7 @@
  * second, separate plugin process needs, and take simple commands on standard input.
  */
 import { join } from "node:path";
-import { BOT_EMAIL } from "../../tests/fakes/world.ts";
+import { BOT_EMAIL } from "../doubles/world.ts";
 import { ONCALL_SERVICE, REVIEWER } from "./story.ts";
 import type { DemoEnv } from "./story.ts";
 

@@ -10,8 +10,8 @@ import {
   type RunningPlugin,
   startWorld,
   type World,
-} from "../../tests/fakes/world.ts";
-import type { DoubleIncident, DoubleService } from "../../tests/fakes/pagerduty_double.ts";
+} from "../doubles/world.ts";
+import type { DoubleIncident, DoubleService } from "../doubles/pagerduty_double.ts";
 import { shortId, Timeline, type TimelineOptions } from "./timeline.ts";
 
 export const NOTIFY_SERVICE = "Teleport Notifications";

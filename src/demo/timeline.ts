@@ -6,9 +6,9 @@
  *   0.12s teleport          alice@example.com requested editor (request 3f2a9c1e)
  *   0.31s plugin→pagerduty  incident Q0000A "Access request from alice@example.com" opened in …
  */
-import type { PagerDutyDouble, RecordedRequest } from "../../tests/fakes/pagerduty_double.ts";
-import type { TeleportDouble } from "../../tests/fakes/teleport_double.ts";
-import type { AccessRequest } from "../teleport/types.ts";
+import type { PagerDutyDouble, RecordedRequest } from "../doubles/pagerduty_double.ts";
+import type { TeleportDouble } from "../doubles/teleport_double.ts";
+import type { AccessRequest } from "../core/types.ts";
 
 export type Side = "teleport" | "plugin→teleport" | "plugin→pagerduty" | "demo";
 

@@ -35,7 +35,8 @@ import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredent
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
 import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
 import { type RpcMethod, rpcMethod } from "./rpc.ts";
-import type { AccessRequest, PingInfo, PluginDataMap, WatchEvent } from "./types.ts";
+import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
+import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
 
 /** The PagerDuty plugin's minimum Auth Service version (upstream app.go). */

@@ -16,35 +16,23 @@
  */
 import { create, type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { type Event, EventSchema, Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";
+import { type Event, Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import {
   type AccessRequestV3,
   type AccessReview as WireAccessReview,
   AccessReviewSchema,
   type AccessReviewSubmission,
   AccessReviewSubmissionSchema,
-  type Metadata,
-  MetadataSchema,
   type PluginDataUpdateParams,
   PluginDataUpdateParamsSchema,
   RequestState as WireRequestState,
-  ResourceHeaderSchema,
   type WatchKind,
   WatchKindSchema,
-  WatchStatusSpecV1Schema,
-  WatchStatusV1Schema,
 } from "./gen/teleport/legacy/types/types_pb.ts";
-import {
-  type LabelValues,
-  LabelValuesSchema,
-  StringValuesSchema,
-} from "./gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
-import type { AccessRequest, AccessReview, RequestState, WatchEvent } from "./types.ts";
+import { type LabelValues, LabelValuesSchema } from "./gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
+import type { AccessRequest, AccessReview, RequestState, WatchEvent } from "../core/types.ts";
 
 export const KIND_ACCESS_REQUEST = "access_request";
-export const KIND_PLUGIN_DATA = "plugin_data";
-export const KIND_WATCH_STATUS = "watch_status";
-export const DEFAULT_NAMESPACE = "default";
 
 /** `time.Time{}` as a Unix timestamp: 0001-01-01T00:00:00Z. */
 export const GO_ZERO_TIME_SECONDS = -62135596800n;
@@ -78,14 +66,6 @@ export function sortedRecord<V>(record: Record<string, V>): Record<string, V> {
   const sorted: Record<string, V> = {};
   for (const key of Object.keys(record).sort()) sorted[key] = record[key];
   return sorted;
-}
-
-export function labelValuesToWire(labels: Record<string, string[]>): LabelValues {
-  const values: LabelValues["Values"] = {};
-  for (const [key, list] of Object.entries(sortedRecord(labels))) {
-    values[key] = create(StringValuesSchema, { Values: list });
-  }
-  return create(LabelValuesSchema, { Values: values });
 }
 
 export function labelValuesFromWire(labels: LabelValues | undefined): Record<string, string[]> {
@@ -140,27 +120,6 @@ export function accessRequestFromWire(request: AccessRequestV3): AccessRequest {
   };
 }
 
-/**
- * Fills every `nullable=false` field of an AccessRequestV3 that the caller left
- * unset, so the message encodes as gogo would. Used by the test double, which
- * builds requests from domain data.
- */
-export function withGogoDefaults(request: AccessRequestV3): AccessRequestV3 {
-  request.Metadata ??= create(MetadataSchema, { Namespace: DEFAULT_NAMESPACE });
-  const spec = request.Spec!;
-  spec.Created ??= requiredTimeToWire(undefined);
-  spec.Expires ??= requiredTimeToWire(undefined);
-  spec.MaxDuration ??= requiredTimeToWire(undefined);
-  spec.SessionTTL ??= requiredTimeToWire(undefined);
-  spec.ResolveAnnotations ??= create(LabelValuesSchema);
-  spec.SystemAnnotations ??= create(LabelValuesSchema);
-  for (const review of spec.Reviews) {
-    review.Created ??= requiredTimeToWire(undefined);
-    review.Annotations ??= create(LabelValuesSchema);
-  }
-  return request;
-}
-
 // ---- reviews ------------------------------------------------------------------------
 
 export function reviewToWire(review: AccessReview): WireAccessReview {
@@ -198,40 +157,6 @@ export function pluginDataUpdateToWire(
 
 export function watchKindsToWire(kinds: string[]): WatchKind[] {
   return kinds.map((kind) => create(WatchKindSchema, { Kind: kind }));
-}
-
-function metadataFor(name: string): Metadata {
-  return create(MetadataSchema, { Name: name, Namespace: DEFAULT_NAMESPACE });
-}
-
-/** The OpInit event a server sends first, confirming the accepted kinds. */
-export function initEvent(acceptedKinds: WatchKind[]): Event {
-  return create(EventSchema, {
-    Type: Operation.INIT,
-    Resource: {
-      case: "WatchStatus",
-      value: create(WatchStatusV1Schema, {
-        Kind: KIND_WATCH_STATUS,
-        Version: "v1",
-        Metadata: metadataFor("watch-status"),
-        Spec: create(WatchStatusSpecV1Schema, { Kinds: acceptedKinds }),
-      }),
-    },
-  });
-}
-
-export function putEvent(request: AccessRequestV3): Event {
-  return create(EventSchema, { Type: Operation.PUT, Resource: { case: "AccessRequest", value: request } });
-}
-
-export function deleteEvent(kind: string, name: string): Event {
-  return create(EventSchema, {
-    Type: Operation.DELETE,
-    Resource: {
-      case: "ResourceHeader",
-      value: create(ResourceHeaderSchema, { Kind: kind, Version: "v3", Metadata: metadataFor(name) }),
-    },
-  });
 }
 
 /**

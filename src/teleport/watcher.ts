@@ -12,7 +12,7 @@ import { Operation } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { eventFromWire } from "./codec.ts";
 import { ConnectionProblemError, fromGrpcError, TeleportError } from "./errors.ts";
-import type { WatchEvent } from "./types.ts";
+import type { WatchEvent } from "../core/types.ts";
 import { getLog } from "../ops/logging.ts";
 
 const log = getLog("teleport");

@@ -12,10 +12,10 @@
 import assert from "node:assert/strict";
 import { approvalTargets } from "../../src/core/annotations.ts";
 import { isBareEmail } from "../../src/core/approval.ts";
-import { PagerDutyBackend } from "../../src/pagerduty/backend.ts";
-import { PagerDutyClient } from "../../src/pagerduty/client.ts";
-import type { AccessRequest } from "../../src/teleport/types.ts";
-import { PagerDutyDouble } from "../fakes/pagerduty_double.ts";
+import { PagerDutyBackend } from "../../src/backends/pagerduty/backend.ts";
+import { PagerDutyClient } from "../../src/backends/pagerduty/client.ts";
+import type { AccessRequest } from "../../src/core/types.ts";
+import { PagerDutyDouble } from "../../src/doubles/pagerduty_double.ts";
 import { prng } from "../fakes/prng.ts";
 
 const CASES = 1_000;

@@ -4,10 +4,10 @@
  * number of instances. Real plugin, real doubles, exact counts.
  */
 import assert from "node:assert/strict";
-import { PagerDutyClient } from "../../src/pagerduty/client.ts";
-import { reviewNote } from "../../src/pagerduty/texts.ts";
+import { PagerDutyClient } from "../../src/backends/pagerduty/client.ts";
+import { reviewNote } from "../../src/backends/pagerduty/texts.ts";
 import { TeleportClient } from "../../src/teleport/client.ts";
-import { eventually, type World } from "../fakes/world.ts";
+import { eventually, type World } from "../../src/doubles/world.ts";
 import { REQUESTER, REVIEWER1, startSuite, type Suite } from "../parity/fixtures.ts";
 
 const KEY_PREFIX = "teleport-access-request/";

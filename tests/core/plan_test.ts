@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isIdle, NOTHING, planWork, type RequestView } from "../../src/core/plan.ts";
 import { EMPTY_STATE, type PluginState } from "../../src/core/plugin_data.ts";
-import type { AccessRequest, AccessReview } from "../../src/teleport/types.ts";
+import type { AccessRequest, AccessReview } from "../../src/core/types.ts";
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {

@@ -3,9 +3,15 @@
  * escalation policies, requesters and reviewers, and the request annotations
  * their roles put on every access request.
  */
-import { eventually, PLUGIN_USER, type RunningPlugin, startWorld, type World } from "../fakes/world.ts";
-import type { DoubleService } from "../fakes/pagerduty_double.ts";
-import type { NewRequest } from "../fakes/teleport_double.ts";
+import {
+  eventually,
+  PLUGIN_USER,
+  type RunningPlugin,
+  startWorld,
+  type World,
+} from "../../src/doubles/world.ts";
+import type { DoubleService } from "../../src/doubles/pagerduty_double.ts";
+import type { NewRequest } from "../../src/doubles/teleport_double.ts";
 
 export const REQUESTER = "requester-oss@example.com";
 export const REQUESTER1 = "requester1@example.com";

@@ -3,7 +3,7 @@
  * against the real plugin over real mTLS and HTTP. Each test asserts exact counts.
  */
 import assert from "node:assert/strict";
-import { eventually, PLUGIN_USER } from "../fakes/world.ts";
+import { eventually, PLUGIN_USER } from "../../src/doubles/world.ts";
 import {
   REQUESTER,
   REQUESTER1,

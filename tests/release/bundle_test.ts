@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLE_CONFIG } from "../../src/config/example.ts";
 import { VERSION } from "../../src/version.ts";
-import { eventually, startWorld } from "../fakes/world.ts";
+import { eventually, startWorld } from "../../src/doubles/world.ts";
 import { assertIncludes, buildBundle, runBundle, spawnBundle } from "./helpers.ts";
 
 interface BundleEnv {

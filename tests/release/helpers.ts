@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { permissionFlags } from "../../scripts/permission_flags.ts";
-import { TestPki } from "../fakes/pki.ts";
+import { TestPki } from "../../src/doubles/pki.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DENO = Deno.execPath();

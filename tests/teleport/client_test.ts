@@ -3,7 +3,7 @@
  * compare-and-swap, reviews and listing, with gRPC statuses mapped to typed errors.
  */
 import assert from "node:assert/strict";
-import { casRetry } from "../../src/teleport/cas.ts";
+import { casRetry } from "../../src/core/cas.ts";
 import {
   AccessDeniedError,
   CompareFailedError,

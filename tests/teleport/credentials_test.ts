@@ -11,7 +11,7 @@ import { TeleportClient } from "../../src/teleport/client.ts";
 import { EXPIRED_CREDENTIALS_MESSAGE, loadCredentials } from "../../src/teleport/credentials.ts";
 import { ConnectionProblemError, CredentialsError } from "../../src/teleport/errors.ts";
 import { parseIdentityFile } from "../../src/teleport/identity_file.ts";
-import type { CredentialPaths } from "../fakes/teleport_double.ts";
+import type { CredentialPaths } from "../../src/doubles/teleport_double.ts";
 import { startHarness } from "./harness.ts";
 
 function trio({ clientKey, clientCrt, rootCas }: CredentialPaths) {

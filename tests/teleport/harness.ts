@@ -1,12 +1,12 @@
 /** Shared setup for the Teleport client tests: a double, credentials on disk, clients. */
 import type { TeleportConfig } from "../../src/config/types.ts";
 import { TeleportClient, type TeleportClientOptions } from "../../src/teleport/client.ts";
-import type { WatchEvent } from "../../src/teleport/types.ts";
+import type { WatchEvent } from "../../src/core/types.ts";
 import {
   type CredentialPaths,
   TeleportDouble,
   type TeleportDoubleOptions,
-} from "../fakes/teleport_double.ts";
+} from "../../src/doubles/teleport_double.ts";
 
 export const PLUGIN_USER = "plugin";
 

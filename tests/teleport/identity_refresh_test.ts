@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TeleportClient } from "../../src/teleport/client.ts";
-import { TeleportDouble } from "../fakes/teleport_double.ts";
+import { TeleportDouble } from "../../src/doubles/teleport_double.ts";
 
 /**
  * tbot renews the identity file in place; the next connection must present the

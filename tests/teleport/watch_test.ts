@@ -4,7 +4,7 @@
  * cause; and a stable stream under bursts and repeated restarts.
  */
 import assert from "node:assert/strict";
-import type { WatchEvent } from "../../src/teleport/types.ts";
+import type { WatchEvent } from "../../src/core/types.ts";
 import { type Harness, isInit, startHarness, takeUntil } from "./harness.ts";
 import type { TeleportClientOptions } from "../../src/teleport/client.ts";
 import { ConnectionProblemError } from "../../src/teleport/errors.ts";

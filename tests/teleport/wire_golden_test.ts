@@ -15,17 +15,15 @@ import {
 import {
   accessRequestFromWire,
   decode,
-  deleteEvent,
   eventFromWire,
   GO_ZERO_TIME_SECONDS,
-  initEvent,
   pluginDataUpdateToWire,
   requiredTimeToWire,
   reviewSubmissionToWire,
   timeFromWire,
   watchKindsToWire,
-  withGogoDefaults,
 } from "../../src/teleport/codec.ts";
+import { deleteEvent, initEvent, withGogoDefaults } from "../../src/doubles/teleport_wire.ts";
 
 /** Builds bytes from hex octets and quoted ASCII strings, as the spec writes them. */
 function bytes(...parts: (string | number[])[]): Uint8Array {

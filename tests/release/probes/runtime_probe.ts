@@ -12,7 +12,7 @@ import { handleSignals } from "../../../src/ops/signals.ts";
 import { loadCredentials } from "../../../src/teleport/credentials.ts";
 import { alpnProtocols, dialAuth, planDial, TeleportChannelCredentials } from "../../../src/teleport/dial.ts";
 import { TeleportClient } from "../../../src/teleport/client.ts";
-import { PagerDutyClient } from "../../../src/pagerduty/mod.ts";
+import { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 
 function notCapable(err: unknown): boolean {
   for (let e = err; e instanceof Error; e = e.cause) {

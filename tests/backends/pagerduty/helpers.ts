@@ -3,8 +3,8 @@ import {
   PagerDutyClient,
   type PagerDutyClientConfig,
   type PagerDutyClientOptions,
-} from "../../src/pagerduty/mod.ts";
-import { PagerDutyDouble } from "../fakes/pagerduty_double.ts";
+} from "../../../src/backends/pagerduty/mod.ts";
+import { PagerDutyDouble } from "../../../src/doubles/pagerduty_double.ts";
 
 export const BOT_EMAIL = "bot@example.com";
 

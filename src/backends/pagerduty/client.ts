@@ -2,14 +2,14 @@
  * PagerDuty REST API v2 client: the operations the access-request plugin needs, with
  * retries, a shared rate limiter, cached lookups and idempotent incident creation.
  */
-import type { PagerDutyConfig } from "../config/types.ts";
-import { LookupCache } from "./cache.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import type { PagerDutyConfig } from "../../config/types.ts";
+import { LookupCache } from "../../http/cache.ts";
+import { type Clock, systemClock } from "../../http/clock.ts";
 import { PagerDutyError } from "./errors.ts";
-import { TokenBucket } from "./rate_limiter.ts";
+import { TokenBucket } from "../../http/rate_limiter.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
 import { DEFAULT_RETRY, type Query, type RetryPolicy, Transport } from "./transport.ts";
-import { getLog } from "../ops/logging.ts";
+import { getLog } from "../../ops/logging.ts";
 
 const logger = getLog("pagerduty");
 

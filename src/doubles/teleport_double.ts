@@ -47,8 +47,8 @@ import {
   PingResponseSchema,
   PluginDataSeqSchema,
   type Watch,
-} from "../../src/teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
-import type { Event } from "../../src/teleport/gen/teleport/legacy/client/proto/event_pb.ts";
+} from "../teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
+import type { Event } from "../teleport/gen/teleport/legacy/client/proto/event_pb.ts";
 import {
   type AccessRequestFilter,
   type AccessRequestV3,
@@ -62,22 +62,24 @@ import {
   PluginDataV3Schema,
   RequestState,
   type WatchKind,
-} from "../../src/teleport/gen/teleport/legacy/types/types_pb.ts";
+} from "../teleport/gen/teleport/legacy/types/types_pb.ts";
 import {
   accessRequestFromWire,
+  KIND_ACCESS_REQUEST,
+  requiredTimeToWire,
+  stateToWire,
+} from "../teleport/codec.ts";
+import {
   DEFAULT_NAMESPACE,
   deleteEvent,
   initEvent,
-  KIND_ACCESS_REQUEST,
   KIND_PLUGIN_DATA,
   labelValuesToWire,
   putEvent,
-  requiredTimeToWire,
-  stateToWire,
   withGogoDefaults,
-} from "../../src/teleport/codec.ts";
-import { authServiceDefinition } from "../../src/teleport/rpc.ts";
-import type { AccessRequest } from "../../src/teleport/types.ts";
+} from "./teleport_wire.ts";
+import { authServiceDefinition } from "../teleport/rpc.ts";
+import type { AccessRequest } from "../core/types.ts";
 import { TestPki } from "./pki.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
 

@@ -4,7 +4,7 @@
  * and never at the cost of a duplicate incident.
  */
 import assert from "node:assert/strict";
-import { PagerDutyServerError } from "../../src/pagerduty/mod.ts";
+import { PagerDutyServerError } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, incidentInput, withDouble } from "./helpers.ts";
 
 Deno.test("429s on POST /incidents are retried and end in exactly one incident", () =>

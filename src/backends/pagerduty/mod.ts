@@ -2,5 +2,5 @@
 export * from "./client.ts";
 export * from "./errors.ts";
 export * from "./texts.ts";
-export type { Clock } from "./clock.ts";
+export type { Clock } from "../../http/clock.ts";
 export type { RetryPolicy } from "./transport.ts";

@@ -3,9 +3,9 @@
  * window of w ms at most `burst + rate·w` requests start.
  */
 import assert from "node:assert/strict";
-import type { Clock } from "../../src/pagerduty/mod.ts";
-import { TokenBucket } from "../../src/pagerduty/rate_limiter.ts";
-import { clientFor, pool, withDouble } from "./helpers.ts";
+import type { Clock } from "../../src/backends/pagerduty/mod.ts";
+import { TokenBucket } from "../../src/http/rate_limiter.ts";
+import { clientFor, pool, withDouble } from "../backends/pagerduty/helpers.ts";
 
 /** Virtual time: sleeps are queued and fired in time order by `run()`. */
 class VirtualClock implements Clock {

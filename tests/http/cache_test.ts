@@ -3,8 +3,8 @@
  * steady stream of requests does not repeat them; misses are not cached.
  */
 import assert from "node:assert/strict";
-import type { Clock } from "../../src/pagerduty/mod.ts";
-import { clientFor, withDouble } from "./helpers.ts";
+import type { Clock } from "../../src/backends/pagerduty/mod.ts";
+import { clientFor, withDouble } from "../backends/pagerduty/helpers.ts";
 
 /** A clock the test moves by hand; sleeping is instant (no test here relies on it). */
 function manualClock(): Clock & { advance(ms: number): void } {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { PagerDutyClient } from "../../src/pagerduty/mod.ts";
+import { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, incidentInput, withDouble } from "./helpers.ts";
 
 async function captureLogs(fn: () => Promise<void>): Promise<LogRecord[]> {

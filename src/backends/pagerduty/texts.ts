@@ -3,8 +3,8 @@
  * (spec §5.10) so existing runbooks and tests that grep for them keep working.
  * Times are rendered like Go's time.RFC822 in UTC: `02 Jan 06 15:04 UTC`.
  */
-import type { ResolutionTag } from "../core/backend.ts";
-import type { AccessReview } from "../teleport/types.ts";
+import type { ResolutionTag } from "../../core/backend.ts";
+import type { AccessReview } from "../../core/types.ts";
 
 /** PagerDuty's documented maxima: incident title in characters, body details in bytes. */
 export const MAX_TITLE_CHARS = 1024;

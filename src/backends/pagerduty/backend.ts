@@ -1,6 +1,12 @@
 /** PagerDuty as the core's incident backend: services are the notify and approval targets. */
-import type { IncidentBackend, IncidentRef, NoteOptions, OnCallResult, Resolution } from "../core/backend.ts";
-import type { AccessRequest, AccessReview } from "../teleport/types.ts";
+import type {
+  IncidentBackend,
+  IncidentRef,
+  NoteOptions,
+  OnCallResult,
+  Resolution,
+} from "../../core/backend.ts";
+import type { AccessRequest, AccessReview } from "../../core/types.ts";
 import type { PagerDutyClient, PagerDutyService } from "./client.ts";
 import { incidentDetails, incidentTitle, resolutionNote, reviewNote } from "./texts.ts";
 

@@ -4,7 +4,7 @@
  * page may hold only near-misses.
  */
 import assert from "node:assert/strict";
-import { PagerDutyClient } from "../../src/pagerduty/mod.ts";
+import { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, withDouble } from "./helpers.ts";
 
 Deno.test("findServiceByName pages past near-misses to the exact name, case-insensitively", () =>

@@ -3,8 +3,8 @@
  * network) without touching the process-wide trust store.
  */
 import assert from "node:assert/strict";
-import { PagerDutyClient, PagerDutyNetworkError } from "../../src/pagerduty/mod.ts";
-import { TestPki } from "../fakes/pki.ts";
+import { PagerDutyClient, PagerDutyNetworkError } from "../../../src/backends/pagerduty/mod.ts";
+import { TestPki } from "../../../src/doubles/pki.ts";
 
 /** A private CA and a 127.0.0.1 server certificate signed by it. */
 async function makePki(dir: string): Promise<{ caFile: string; cert: string; key: string }> {

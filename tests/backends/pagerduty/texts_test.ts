@@ -14,7 +14,7 @@ import {
   reviewNote,
   truncateChars,
   truncateUtf8,
-} from "../../src/pagerduty/mod.ts";
+} from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, withDouble } from "./helpers.ts";
 
 const CREATED = new Date("2021-06-01T13:27:17Z");

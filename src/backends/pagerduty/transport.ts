@@ -3,8 +3,8 @@
  * query encoding, per-request timeout, error envelope parsing, the shared rate limiter
  * and bounded retries.
  */
-import { decorrelatedJitter } from "../ops/backoff.ts";
-import type { Clock } from "./clock.ts";
+import { decorrelatedJitter } from "../../ops/backoff.ts";
+import type { Clock } from "../../http/clock.ts";
 import {
   errorForStatus,
   PagerDutyError,
@@ -13,8 +13,8 @@ import {
   PagerDutyTimeoutError,
   redact,
 } from "./errors.ts";
-import type { TokenBucket } from "./rate_limiter.ts";
-import { getLog } from "../ops/logging.ts";
+import type { TokenBucket } from "../../http/rate_limiter.ts";
+import { getLog } from "../../ops/logging.ts";
 
 const logger = getLog("pagerduty");
 

@@ -4,7 +4,7 @@
  * every third call still gets exactly one incident per request and a clean contract.
  */
 import assert from "node:assert/strict";
-import type { PagerDutyClient } from "../../src/pagerduty/mod.ts";
+import type { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, pool, withDouble } from "./helpers.ts";
 
 /** What the core does for a notify-only request: resolve the service, open the incident. */

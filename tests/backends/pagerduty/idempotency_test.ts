@@ -4,7 +4,7 @@
  * duplicate or an earlier attempt's outcome is unknown.
  */
 import assert from "node:assert/strict";
-import { incidentKey, PagerDutyClient } from "../../src/pagerduty/mod.ts";
+import { incidentKey, PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, incidentInput, withDouble } from "./helpers.ts";
 
 Deno.test("a duplicate incident key returns the existing open incident", () =>

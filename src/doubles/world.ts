@@ -4,9 +4,9 @@
  * pointing at both. Plugins started here are the real `runPlugin`, in process.
  * Used by the parity suite, the demo and the benchmarks.
  */
-import type { Config } from "../../src/config/types.ts";
-import type { AccessRequestPlugin } from "../../src/core/plugin.ts";
-import { type RunOptions, runPlugin } from "../../src/run.ts";
+import type { Config } from "../config/types.ts";
+import type { AccessRequestPlugin } from "../core/plugin.ts";
+import { type RunOptions, runPlugin } from "../run.ts";
 import { PagerDutyDouble } from "./pagerduty_double.ts";
 import { type CredentialPaths, TeleportDouble, type TeleportDoubleOptions } from "./teleport_double.ts";
 

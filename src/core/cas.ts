@@ -3,7 +3,7 @@
  * until it stops failing with CompareFailedError (another writer won the round).
  */
 import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
-import { CompareFailedError } from "./errors.ts";
+import { CompareFailedError } from "../teleport/errors.ts";
 
 const CAS_BACKOFF_BASE_MS = 1;
 const CAS_BACKOFF_CAP_MS = 1_000;

@@ -4,7 +4,7 @@
  * incident-key dedup, contract-violation accounting and faults.
  */
 import assert from "node:assert/strict";
-import { PagerDutyDouble } from "../fakes/pagerduty_double.ts";
+import { PagerDutyDouble } from "../../../src/doubles/pagerduty_double.ts";
 import { withDouble } from "./helpers.ts";
 
 const HEADERS = {

@@ -14,7 +14,7 @@ import {
   PagerDutyRateLimitError,
   PagerDutyServerError,
   PagerDutyTimeoutError,
-} from "../../src/pagerduty/mod.ts";
+} from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, incidentInput, withDouble } from "./helpers.ts";
 
 const NO_RETRY = { retry: { deadlineMs: 0 } };
