@@ -35,36 +35,22 @@
  * would refuse it (auth, `From`, malformed bodies); every problem lands in `violations`.
  */
 
+import {
+  FaultPlan,
+  type FaultSelector,
+  FrontProxy,
+  type RecordedRequest,
+  recordRequest,
+  type Violation,
+  waitFor,
+} from "./http_double.ts";
+
+export type { FaultSelector, RecordedRequest, Violation };
+
 const ACCEPT = "application/vnd.pagerduty+json;version=2";
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  rawQuery: string;
-  headers: Headers;
-  body: unknown;
-  at: number;
-  /** Response status; 0 while pending or when the connection was reset. */
-  status: number;
-}
-
-export interface Violation {
-  method: string;
-  path: string;
-  problem: string;
-}
-
-export interface FaultSelector {
-  everyNth?: number;
-  nextN?: number;
-  forMs?: number;
-  method?: string;
-  pathPrefix?: string;
-}
 
 export interface DoubleService {
   id: string;
@@ -106,14 +92,6 @@ type FaultAction =
   | { kind: "latency"; ms: number }
   | { kind: "reset" };
 
-interface Fault {
-  selector: FaultSelector;
-  action: FaultAction;
-  seen: number;
-  remaining: number;
-  until: number;
-}
-
 type Json = Record<string, unknown>;
 
 class HttpError extends Error {
@@ -138,7 +116,7 @@ export class PagerDutyDouble {
   readonly #users: DoubleUser[] = [];
   readonly #onCalls: OnCall[] = [];
   readonly #incidents: DoubleIncident[] = [];
-  #faults: Fault[] = [];
+  readonly #faults = new FaultPlan<FaultAction>();
   #rateLimit: { limit: number; windowMs: number; windowStart: number; used: number } | null = null;
   #nextId = 1;
   readonly #front: FrontProxy;
@@ -199,19 +177,19 @@ export class PagerDutyDouble {
     selector: FaultSelector,
     headers: { retryAfterSeconds?: number; rateLimitResetSeconds?: number } = {},
   ) {
-    this.#addFault(selector, { kind: "429", ...headers });
+    this.#faults.add(selector, { kind: "429", ...headers });
   }
 
   inject5xx(selector: FaultSelector, status = 500): void {
-    this.#addFault(selector, { kind: "5xx", status });
+    this.#faults.add(selector, { kind: "5xx", status });
   }
 
   injectLatency(selector: FaultSelector, ms: number): void {
-    this.#addFault(selector, { kind: "latency", ms });
+    this.#faults.add(selector, { kind: "latency", ms });
   }
 
   injectConnectionReset(selector: FaultSelector): void {
-    this.#addFault(selector, { kind: "reset" });
+    this.#faults.add(selector, { kind: "reset" });
   }
 
   setServerRateLimit(spec: { limit: number; windowMs: number } | null): void {
@@ -219,17 +197,13 @@ export class PagerDutyDouble {
   }
 
   clearFaults(): void {
-    this.#faults = [];
+    this.#faults.clear();
     this.#rateLimit = null;
   }
 
   /** Resolves once `predicate()` holds; rejects after `timeoutMs`. */
-  async waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!predicate()) {
-      if (performance.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+    return waitFor(predicate, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -242,11 +216,6 @@ export class PagerDutyDouble {
     return prefix + (this.#nextId++).toString(36).toUpperCase().padStart(5, "0");
   }
 
-  #addFault(selector: FaultSelector, action: FaultAction): void {
-    const until = selector.forMs === undefined ? Infinity : performance.now() + selector.forMs;
-    this.#faults.push({ selector, action, seen: 0, remaining: selector.nextN ?? Infinity, until });
-  }
-
   // ---- request pipeline -------------------------------------------------------------
 
   async #handle(req: Request, peerPort: number): Promise<Response> {
@@ -257,26 +226,7 @@ export class PagerDutyDouble {
   }
 
   async #record(req: Request): Promise<RecordedRequest> {
-    const url = new URL(req.url);
-    const text = await req.text();
-    let body: unknown = undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    const record = {
-      method: req.method,
-      path: url.pathname,
-      query: url.searchParams,
-      rawQuery: url.search.slice(1),
-      headers: req.headers,
-      body,
-      at: performance.now(),
-      status: 0,
-    };
+    const record = await recordRequest(req);
     this.requests.push(record);
     return record;
   }
@@ -284,7 +234,7 @@ export class PagerDutyDouble {
   /** Returns null after resetting the connection. */
   async #respond(r: RecordedRequest, peerPort: number): Promise<Response | null> {
     this.#checkContract(r);
-    const faults = this.#matchingFaults(r);
+    const faults = this.#faults.match(r);
     for (const f of faults) if (f.kind === "latency") await new Promise((ok) => setTimeout(ok, f.ms));
     const fault = faults.find((f) => f.kind !== "latency");
     if (fault?.kind === "reset") {
@@ -302,22 +252,6 @@ export class PagerDutyDouble {
       if (err instanceof HttpError) return envelope(err);
       throw err;
     }
-  }
-
-  #matchingFaults(r: RecordedRequest): FaultAction[] {
-    const now = performance.now();
-    const hits: FaultAction[] = [];
-    for (const f of this.#faults) {
-      const s = f.selector;
-      if (s.method && s.method !== r.method) continue;
-      if (s.pathPrefix && !r.path.startsWith(s.pathPrefix)) continue;
-      if (now > f.until || f.remaining <= 0) continue;
-      f.seen++;
-      if (s.everyNth && f.seen % s.everyNth !== 0) continue;
-      f.remaining--;
-      hits.push(f.action);
-    }
-    return hits;
   }
 
   #serverRateLimit(): Response | null {
@@ -630,75 +564,4 @@ function incidentJson(i: DoubleIncident): Json {
     incident_key: i.incidentKey,
     service: { id: i.serviceId, type: "service_reference" },
   };
-}
-
-// ---- connection-reset support -----------------------------------------------------------
-
-/**
- * A TCP relay in front of Deno.serve: Deno.serve cannot drop a connection without
- * answering, so the double hands out this relay's address and, for a reset fault,
- * closes the client's socket from here. The server sees the relay's upstream port as
- * the peer port, which identifies the connection to close.
- */
-class FrontProxy {
-  readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
-  readonly #pairs = new Map<number, { client: Deno.Conn; upstream: Deno.Conn }>();
-  readonly #pipes = new Set<Promise<unknown>>();
-  readonly #accepting: Promise<void>;
-
-  constructor(private readonly upstreamPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept();
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.#listener.addr.port}`;
-  }
-
-  /** Closes the client connection whose upstream leg has local port `peerPort`. */
-  reset(peerPort: number): void {
-    const pair = this.#pairs.get(peerPort);
-    if (pair) closeAll(pair.client, pair.upstream);
-  }
-
-  async close(): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    for (const { client, upstream } of this.#pairs.values()) closeAll(client, upstream);
-    await Promise.allSettled([...this.#pipes]);
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const client of this.#listener) this.#relay(client);
-    } catch {
-      // The listener was closed.
-    }
-  }
-
-  #relay(client: Deno.TcpConn): void {
-    const pipe = (async () => {
-      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
-      const port = upstream.localAddr.port;
-      this.#pairs.set(port, { client, upstream });
-      await Promise.allSettled([
-        client.readable.pipeTo(upstream.writable),
-        upstream.readable.pipeTo(client.writable),
-      ]);
-      this.#pairs.delete(port);
-      closeAll(client, upstream);
-    })().catch(() => closeAll(client));
-    this.#pipes.add(pipe);
-    pipe.finally(() => this.#pipes.delete(pipe));
-  }
-}
-
-function closeAll(...conns: Deno.Conn[]): void {
-  for (const conn of conns) {
-    try {
-      conn.close();
-    } catch {
-      // Already closed by the other direction of the relay.
-    }
-  }
 }
