@@ -3,8 +3,10 @@
  * sections and order as upstream's example_config.toml; our additions follow
  * each section, commented out at their defaults.
  */
-export const EXAMPLE_CONFIG = `# example teleport-pagerduty configuration TOML file
-[teleport]
+
+/** The `[teleport]` table, documented, with paths for `plugin` ("pagerduty", "opsgenie"). */
+export function teleportSection(plugin: string): string {
+  return `[teleport]
 # Teleport Auth/Proxy Server address.
 # addr = "example.com:3025"
 #
@@ -15,13 +17,13 @@ addr = "example.com:3025"
 # Credentials generated with \`tctl auth sign\`.
 #
 # When using --format=file:
-# identity = "/var/lib/teleport/plugins/pagerduty/auth_id"    # Identity file
+# identity = "/var/lib/teleport/plugins/${plugin}/auth_id"    # Identity file
 # refresh_identity = true                                     # Refresh identity file on a periodic basis.
 #
 # When using --format=tls:
-# client_key = "/var/lib/teleport/plugins/pagerduty/auth.key" # Teleport TLS secret key
-# client_crt = "/var/lib/teleport/plugins/pagerduty/auth.crt" # Teleport TLS certificate
-# root_cas = "/var/lib/teleport/plugins/pagerduty/auth.cas"   # Teleport CA certs
+# client_key = "/var/lib/teleport/plugins/${plugin}/auth.key" # Teleport TLS secret key
+# client_crt = "/var/lib/teleport/plugins/${plugin}/auth.crt" # Teleport TLS certificate
+# root_cas = "/var/lib/teleport/plugins/${plugin}/auth.cas"   # Teleport CA certs
 
 # How often the identity file is re-read when refresh_identity = true
 # (Go duration: "30s", "1m", "1h30m").
@@ -31,7 +33,25 @@ addr = "example.com:3025"
 # cluster name cannot be read from the CA certificate.
 # cluster_name = "example.com"
 
-[pagerduty]
+`;
+}
+
+/** The `[log]` and `[diag]` tables, documented, with paths for `plugin`. */
+export function logSections(plugin: string): string {
+  return `[log]
+output = "stderr" # Logger output. Could be "stdout", "stderr" or "/var/log/teleport-${plugin}/plugin.log"
+severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN".
+# format = "text" # "text" or "json" (one JSON object per line)
+
+# Health endpoints for probes and monitors: GET /healthz (the process is up) and
+# GET /readyz (200 while the plugin is watching Teleport, else 503). Off unless set.
+# [diag]
+# addr = "127.0.0.1:3434"
+`;
+}
+
+export const EXAMPLE_CONFIG = `# example teleport-pagerduty configuration TOML file
+${teleportSection("pagerduty")}[pagerduty]
 api_key = "key"               # PagerDuty API Key (or the path of a file containing it, e.g. "/var/lib/teleport/plugins/pagerduty/pagerduty_api_key")
 user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 
@@ -52,13 +72,4 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # notify_service = "pagerduty_notify_service" # service that receives the incident
 # services = "pagerduty_services"             # services whose on-call users are auto-approved
 
-[log]
-output = "stderr" # Logger output. Could be "stdout", "stderr" or "/var/log/teleport-pagerduty/plugin.log"
-severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN".
-# format = "text" # "text" or "json" (one JSON object per line)
-
-# Health endpoints for probes and monitors: GET /healthz (the process is up) and
-# GET /readyz (200 while the plugin is watching Teleport, else 503). Off unless set.
-# [diag]
-# addr = "127.0.0.1:3434"
-`;
+${logSections("pagerduty")}`;

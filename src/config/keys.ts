@@ -9,7 +9,7 @@
  */
 
 /** A table: each canonical key maps to null (a leaf) or a nested table. */
-type KeyTree = { readonly [key: string]: KeyTree | null };
+export type KeyTree = { readonly [key: string]: KeyTree | null };
 
 /** Known keys of a configuration file, in canonical spelling. */
 export const KNOWN_KEYS: KeyTree = {
@@ -61,9 +61,9 @@ export interface NormalizedKeys {
 }
 
 /** Returns a copy of the TOML tree with canonical key names, plus warnings for unused keys. */
-export function normalizeKeys(raw: RawTable): NormalizedKeys {
+export function normalizeKeys(raw: RawTable, known: KeyTree = KNOWN_KEYS): NormalizedKeys {
   const warnings: string[] = [];
-  const table = normalizeTable(raw, KNOWN_KEYS, "", warnings);
+  const table = normalizeTable(raw, known, "", warnings);
   return { table, warnings };
 }
 

@@ -34,7 +34,8 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   return { config, warnings };
 }
 
-async function readSource(path: string): Promise<string> {
+/** Reads the configuration text from `path`, or standard input for "-". */
+export async function readSource(path: string): Promise<string> {
   try {
     return path === "-" ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
   } catch (err) {
@@ -75,9 +76,13 @@ async function resolveApiKeyFile(table: RawTable, source: string, warnings: stri
   return false;
 }
 
-async function readKeyFile(path: string, source: string): Promise<string> {
-  const fail = (detail: string, cause?: unknown) =>
-    new ConfigError(source, [{ keyPath: "pagerduty.api_key", detail }], { cause });
+/** Reads a secret from the file an `api_key`-style setting names (at most 2000 bytes, trimmed). */
+export async function readKeyFile(
+  path: string,
+  source: string,
+  keyPath = "pagerduty.api_key",
+): Promise<string> {
+  const fail = (detail: string, cause?: unknown) => new ConfigError(source, [{ keyPath, detail }], { cause });
   let bytes: Uint8Array;
   try {
     using file = await Deno.open(path);
@@ -107,7 +112,7 @@ async function readUpTo(file: Deno.FsFile, limit: number): Promise<Uint8Array> {
 }
 
 /** Secrets readable by other users deserve a warning (POSIX only; Windows has no mode bits). */
-async function warnIfExposed(path: string, what: string, warnings: string[]): Promise<void> {
+export async function warnIfExposed(path: string, what: string, warnings: string[]): Promise<void> {
   const { mode } = await Deno.stat(path);
   if (mode !== null && (mode & 0o077) !== 0) {
     warnings.push(

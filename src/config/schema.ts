@@ -25,11 +25,12 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-const gotValue = (expected: string) => (iss: { input?: unknown }) =>
+/** A zod error callback: "must be <expected>, got <value>". */
+export const gotValue = (expected: string) => (iss: { input?: unknown }) =>
   `must be ${expected}, got ${describeValue(iss.input)}`;
 
 /** Optional string where "" means unset, as with Go's zero value. */
-const optionalString = z.string({ error: gotValue("a string") }).optional()
+export const optionalString = z.string({ error: gotValue("a string") }).optional()
   .transform((s) => s === "" ? undefined : s);
 
 /** Required string; the message is upstream's. The value is never echoed (it may be a secret). */
@@ -42,7 +43,7 @@ const requiredString = (keyPath: string) =>
   });
 
 /** Go duration (string or integer nanoseconds) → milliseconds; zero means "use the default". */
-const duration = (defaultMs: number) =>
+export const duration = (defaultMs: number) =>
   z.union([z.string(), z.int(), z.bigint()], { error: gotValue('a duration such as "30s" or "1m"') })
     .optional()
     .transform((v, ctx) => {
@@ -58,12 +59,12 @@ const duration = (defaultMs: number) =>
     });
 
 /** "" also falls back to the default, like upstream's `if x == ""` defaulting. */
-const stringWithDefault = (def: string) => optionalString.transform((s) => s ?? def);
+export const stringWithDefault = (def: string) => optionalString.transform((s) => s ?? def);
 
 // A bare address: no display name ("Bot <bot@x>"), no spaces, exactly one "@".
 const BARE_EMAIL = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+$/;
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === "https:" || u.protocol === "http:";
@@ -72,7 +73,7 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
-const teleportSchema = z.object({
+export const teleportSchema = z.object({
   addr: optionalString.refine((s) => s === undefined || !s.includes("://"), {
     error: (iss) => `must be host:port without a URL scheme, got ${describeValue(iss.input)}`,
   }),
@@ -125,7 +126,7 @@ function normalizeOutput(output: string | undefined): string {
   return output;
 }
 
-const logSchema = z.object({
+export const logSchema = z.object({
   // Not optionalString: an explicit "" means stdout upstream.
   output: z.string({ error: gotValue("a string") }).optional().transform(normalizeOutput),
   severity: z.string({ error: gotValue("a string") }).default("info").transform((s, ctx) => {
@@ -145,7 +146,7 @@ const logSchema = z.object({
 /** host:port, with an IPv6 host in brackets; the port is required. */
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]/]+):\d{1,5}$/;
 
-const diagSchema = z.object({
+export const diagSchema = z.object({
   addr: z.string({ error: gotValue("a string") }).default("").refine((s) => s === "" || HOST_PORT.test(s), {
     message: 'must be host:port, e.g. "127.0.0.1:3434"',
   }),
@@ -158,7 +159,7 @@ const fileSchema = z.object({
   diag: diagSchema.prefault({}),
 });
 
-type ParsedTeleport = z.output<typeof teleportSchema>;
+export type ParsedTeleport = z.output<typeof teleportSchema>;
 
 export interface Validated {
   config: Config;
@@ -199,12 +200,13 @@ export function validateConfig(table: RawTable, source: string): Validated {
   return { config, warnings };
 }
 
-function issuePath(path: readonly PropertyKey[]): string | undefined {
+/** A zod issue path as a dotted TOML key path. */
+export function issuePath(path: readonly PropertyKey[]): string | undefined {
   return path.length === 0 ? undefined : path.map(String).join(".");
 }
 
 /** Applies the deprecated `auth_server` alias and the address default. */
-function resolveTeleport(t: ParsedTeleport): { teleport: TeleportConfig; warnings: string[] } {
+export function resolveTeleport(t: ParsedTeleport): { teleport: TeleportConfig; warnings: string[] } {
   const warnings: string[] = [];
   if (t.auth_server !== undefined) {
     warnings.push(

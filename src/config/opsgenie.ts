@@ -1,0 +1,189 @@
+/**
+ * The configuration of `teleport-opsgenie`: `[teleport]`, `[log]` and `[diag]` exactly
+ * as for PagerDuty, and an `[opsgenie]` table (spec §1.2, made real). Same pipeline as
+ * ./load.ts: TOML parse → key normalisation → api_key file → schema validation, with
+ * one-line errors naming the file, the line and the key.
+ */
+import { z } from "zod";
+import { ConfigError, type ConfigProblem, sourceName } from "./errors.ts";
+import { isTable, type KeyTree, KNOWN_KEYS, normalizeKeys } from "./keys.ts";
+import { parseToml, readKeyFile, readSource, warnIfExposed } from "./load.ts";
+import { lineOfKey } from "./locate.ts";
+import {
+  checkCredentials,
+  describeValue,
+  diagSchema,
+  duration,
+  gotValue,
+  isHttpUrl,
+  issuePath,
+  logSchema,
+  resolveTeleport,
+  stringWithDefault,
+  teleportSchema,
+} from "./schema.ts";
+import type { DiagConfig, LogConfig, TeleportConfig } from "./types.ts";
+
+export const DEFAULT_OPSGENIE_CONFIG_PATH = "/etc/teleport-opsgenie.toml";
+export const DEFAULT_OPSGENIE_API_ENDPOINT = "https://api.opsgenie.com";
+export const DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE = 600;
+export const DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS = 10_000;
+export const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"] as const;
+
+export interface OpsgenieConfig {
+  /** The API key itself (already read from a file when configured as a path). */
+  apiKey: string;
+  /** Host root: https://api.opsgenie.com, https://api.eu.opsgenie.com, or a double. */
+  apiEndpoint: string;
+  caFile?: string;
+  /** P1–P5; undefined leaves Opsgenie's default (P3). */
+  priority?: string;
+  defaultSchedules: string[];
+  defaultTeams: string[];
+  alertTags: string[];
+  /** Milliseconds. */
+  requestTimeout: number;
+  /** Client-side limit per Opsgenie rate-limit domain. */
+  rateLimitPerMinute: number;
+}
+
+export interface OpsgenieProgramConfig {
+  teleport: TeleportConfig;
+  opsgenie: OpsgenieConfig;
+  log: LogConfig;
+  diag: DiagConfig;
+  /** Path the configuration was read from ("-" for stdin). */
+  source: string;
+}
+
+/** Known keys of a teleport-opsgenie file: PagerDuty's shared tables plus `[opsgenie]`. */
+export const OPSGENIE_KNOWN_KEYS: KeyTree = {
+  teleport: KNOWN_KEYS.teleport,
+  opsgenie: {
+    api_key: null,
+    api_endpoint: null,
+    ca_file: null,
+    priority: null,
+    default_schedules: null,
+    default_teams: null,
+    alert_tags: null,
+    request_timeout: null,
+    rate_limit_per_minute: null,
+  },
+  log: KNOWN_KEYS.log,
+  diag: KNOWN_KEYS.diag,
+};
+
+const stringList = z.array(z.string({ error: gotValue("a string") }), {
+  error: gotValue("an array of strings"),
+})
+  .default([])
+  .transform((list) => list.map((s) => s.trim()).filter((s) => s !== ""));
+
+const opsgenieSchema = z.object({
+  api_key: z.string({ error: "must be a string" }).optional().transform((s, ctx) => {
+    const value = s?.trim();
+    if (value) return value;
+    ctx.addIssue({ code: "custom", message: "missing required value opsgenie.api_key" });
+    return z.NEVER;
+  }),
+  api_endpoint: stringWithDefault(DEFAULT_OPSGENIE_API_ENDPOINT)
+    .refine(isHttpUrl, { error: (iss) => `must be an http(s) URL, got ${describeValue(iss.input)}` })
+    .refine((s) => !/\/v2\/?$/.test(s), {
+      error: 'must be the host root such as "https://api.opsgenie.com", without "/v2"',
+    })
+    .transform((s) => s.replace(/\/+$/, "")),
+  ca_file: stringWithDefault("").transform((s) => s || undefined),
+  priority: z.string({ error: gotValue("a string") }).optional().transform((s, ctx) => {
+    if (s === undefined || s.trim() === "") return undefined;
+    const p = s.trim().toUpperCase();
+    if ((PRIORITIES as readonly string[]).includes(p)) return p;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be one of ${PRIORITIES.join(", ")}, got ${describeValue(s)}`,
+    });
+    return z.NEVER;
+  }),
+  default_schedules: stringList,
+  default_teams: stringList,
+  alert_tags: stringList,
+  request_timeout: duration(DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS),
+  rate_limit_per_minute: z.union([z.int(), z.bigint()], { error: gotValue("a whole number") })
+    .transform(Number)
+    .refine((n) => n > 0, { error: (iss) => `must be a positive number, got ${describeValue(iss.input)}` })
+    .default(DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE),
+}, { error: gotValue("a table") });
+
+const fileSchema = z.object({
+  teleport: teleportSchema.prefault({}),
+  opsgenie: opsgenieSchema.prefault({}),
+  log: logSchema.prefault({}),
+  diag: diagSchema.prefault({}),
+});
+
+export interface LoadedOpsgenieConfig {
+  config: OpsgenieProgramConfig;
+  warnings: string[];
+}
+
+/** Loads and validates a teleport-opsgenie configuration ("-" reads standard input). */
+export async function loadOpsgenieConfig(path: string): Promise<LoadedOpsgenieConfig> {
+  const text = await readSource(path);
+  const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path), OPSGENIE_KNOWN_KEYS);
+  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
+  const og = table.opsgenie;
+  let inlineKey = false;
+  if (isTable(og) && typeof og.api_key === "string") {
+    if (og.api_key.startsWith("/")) {
+      const file = og.api_key;
+      og.api_key = await readKeyFile(file, path, "opsgenie.api_key");
+      await warnIfExposed(file, "opsgenie.api_key file", warnings);
+    } else inlineKey = og.api_key.trim() !== "";
+  }
+  const config = validateOpsgenieConfig(table, path, text, warnings);
+  if (inlineKey && path !== "-") {
+    await warnIfExposed(path, "configuration file containing opsgenie.api_key", warnings);
+  }
+  return { config, warnings };
+}
+
+/** Validates a key-normalised tree; throws a ConfigError naming the first problem's line. */
+export function validateOpsgenieConfig(
+  table: Record<string, unknown>,
+  source: string,
+  text: string,
+  warnings: string[],
+): OpsgenieProgramConfig {
+  const parsed = fileSchema.safeParse(table);
+  if (!parsed.success) {
+    fail(source, text, parsed.error.issues.map((i) => ({ keyPath: issuePath(i.path), detail: i.message })));
+  }
+  const { teleport, warnings: teleportWarnings } = resolveTeleport(parsed.data.teleport);
+  warnings.push(...teleportWarnings.map((w) => `${sourceName(source)}: ${w}`));
+  const problems = checkCredentials(teleport);
+  if (problems.length > 0) fail(source, text, problems);
+  const og = parsed.data.opsgenie;
+  return {
+    teleport,
+    opsgenie: {
+      apiKey: og.api_key,
+      apiEndpoint: og.api_endpoint,
+      caFile: og.ca_file,
+      priority: og.priority,
+      defaultSchedules: og.default_schedules,
+      defaultTeams: og.default_teams,
+      alertTags: og.alert_tags,
+      requestTimeout: og.request_timeout,
+      rateLimitPerMinute: og.rate_limit_per_minute,
+    },
+    log: parsed.data.log,
+    diag: parsed.data.diag,
+    source,
+  };
+}
+
+function fail(source: string, text: string, problems: ConfigProblem[]): never {
+  const first = problems[0]?.keyPath;
+  const line = first === undefined ? undefined : lineOfKey(text, first);
+  throw new ConfigError(source, problems, { line });
+}

@@ -1,0 +1,42 @@
+/**
+ * The example configuration printed by `teleport-opsgenie configure`: the same
+ * `[teleport]`, `[log]` and `[diag]` tables as teleport-pagerduty, and every
+ * `[opsgenie]` key documented.
+ */
+import { logSections, teleportSection } from "./example.ts";
+
+export const OPSGENIE_EXAMPLE_CONFIG = `# example teleport-opsgenie configuration TOML file
+${teleportSection("opsgenie")}
+[opsgenie]
+# Opsgenie API key of an API integration (Settings → Integrations → API), or the
+# path of a file containing it. It needs Create and Update access and, for
+# auto-approval, Read access to the schedules named in teleport.dev/schedules.
+api_key = "/var/lib/teleport/plugins/opsgenie/opsgenie_api_key"
+
+# Opsgenie API host root: "https://api.eu.opsgenie.com" for EU accounts.
+# api_endpoint = "https://api.opsgenie.com"
+#
+# PEM CA bundle trusted in addition to the system roots, for a private api_endpoint.
+# ca_file = "/etc/ssl/private-ca.pem"
+#
+# Priority of the alerts: P1 (critical) to P5 (informational). Unset: Opsgenie's default, P3.
+# priority = "P3"
+#
+# Schedules (names, or ids) that receive the alert when the access request names
+# no schedule in teleport.dev/notify-services and no team in teleport.dev/teams.
+# default_schedules = ["teleport-access-request-notifications"]
+#
+# Teams (names, or ids) that receive the alert when the request names none in teleport.dev/teams.
+# default_teams = []
+#
+# Tags set on every alert (at most 20, each cut to 50 characters).
+# alert_tags = ["TeleportAccessRequest"]
+#
+# Timeout of each Opsgenie API call (Go duration).
+# request_timeout = "10s"
+#
+# Client-side limit on Opsgenie API calls per minute, per Opsgenie rate-limit
+# domain (alerts, schedules, heartbeats).
+# rate_limit_per_minute = 600
+
+${logSections("opsgenie")}`;
