@@ -1,9 +1,9 @@
-/** `teleport-pagerduty start`: load the configuration, set up logging, run until signalled. */
-import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/types.ts";
+/** `teleport-<plugin> start`: load the configuration, set up logging, run until signalled. */
+import type { Config, LogConfig } from "../config/types.ts";
 import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
 import { writePidFile } from "../ops/pid_file.ts";
 import { handleSignals } from "../ops/signals.ts";
+import type { ProgramSpec, RunProgram } from "./spec.ts";
 
 export interface StartOptions {
   config: string;
@@ -12,8 +12,8 @@ export interface StartOptions {
   pidFile?: string;
 }
 
-/** The plugin's main loop: runs until `signal` aborts. */
-export type RunPlugin = (config: Config, opts: { signal: AbortSignal }) => Promise<void>;
+/** teleport-pagerduty's main loop: runs until `signal` aborts. */
+export type RunPlugin = RunProgram<Config>;
 
 /**
  * Loaded on demand so that `version`, `configure` and `help` stay fast and need
@@ -27,14 +27,17 @@ export class LoggedFatalError extends Error {
 }
 
 /** Returns the exit code; throws for fatal errors (configuration, log file, plugin failure). */
-export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Promise<number> {
-  const { config, warnings } = await loadConfig(opts.config);
-  await setupLogging(config.log, { debug: opts.debug, secrets: [config.pagerduty.apiKey] });
+export async function start<C extends { log: LogConfig }>(
+  opts: StartOptions,
+  spec: ProgramSpec<C>,
+): Promise<number> {
+  const { config, warnings } = await spec.loadConfig(opts.config);
+  await setupLogging(config.log, { debug: opts.debug, secrets: spec.secretsOf(config) });
   const log = getLog("cli");
   if (opts.debug) log.debug("DEBUG logging enabled");
   for (const warning of warnings) log.warn(warning);
 
-  const runPlugin = await loadPlugin();
+  const runPlugin = await spec.loadPlugin();
   const removePidFile = opts.pidFile ? await writePidFile(opts.pidFile) : () => Promise.resolve();
   const shutdown = new AbortController();
   const stopHandlingSignals = handleSignals({ onShutdown: () => shutdown.abort() });
