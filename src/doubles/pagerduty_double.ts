@@ -35,15 +35,8 @@
  * would refuse it (auth, `From`, malformed bodies); every problem lands in `violations`.
  */
 
-import {
-  FaultPlan,
-  type FaultSelector,
-  FrontProxy,
-  type RecordedRequest,
-  recordRequest,
-  type Violation,
-  waitFor,
-} from "./http_double.ts";
+import type { FaultSelector, RecordedRequest, Violation } from "./http_double.ts";
+import { ApiError, HttpApiDouble, json, type RateLimitHint } from "./http_api_double.ts";
 
 export type { FaultSelector, RecordedRequest, Violation };
 
@@ -86,58 +79,40 @@ interface OnCall {
   level: number;
 }
 
-type FaultAction =
-  | { kind: "429"; retryAfterSeconds?: number; rateLimitResetSeconds?: number }
-  | { kind: "5xx"; status: number }
-  | { kind: "latency"; ms: number }
-  | { kind: "reset" };
-
 type Json = Record<string, unknown>;
 
-class HttpError extends Error {
+/** A refusal with PagerDuty's error code and details. */
+class HttpError extends ApiError {
   constructor(
-    readonly status: number,
+    status: number,
     message: string,
     readonly code: number,
     readonly errors: string[] = [],
   ) {
-    super(message);
+    super(status, message);
   }
 }
 
 const invalid = (...errors: string[]) => new HttpError(400, "Invalid Input Provided", 2001, errors);
 
-export class PagerDutyDouble {
+export class PagerDutyDouble extends HttpApiDouble {
   readonly apiKey: string;
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: Violation[] = [];
+  /** PagerDuty answers most contract slips anyway; they are recorded, and refused only where PagerDuty refuses. */
+  protected override readonly refuseViolations = false;
 
   readonly #services: DoubleService[] = [];
   readonly #users: DoubleUser[] = [];
   readonly #onCalls: OnCall[] = [];
   readonly #incidents: DoubleIncident[] = [];
-  readonly #faults = new FaultPlan<FaultAction>();
-  #rateLimit: { limit: number; windowMs: number; windowStart: number; used: number } | null = null;
   #nextId = 1;
-  readonly #front: FrontProxy;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #abort = new AbortController();
 
   private constructor(apiKey: string) {
+    super();
     this.apiKey = apiKey;
-    this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, signal: this.#abort.signal, onListen() {} },
-      (req, info) => this.#handle(req, info.remoteAddr.port),
-    );
-    this.#front = new FrontProxy(this.#server.addr.port);
   }
 
   static start(options: { apiKey?: string } = {}): Promise<PagerDutyDouble> {
     return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123"));
-  }
-
-  get url(): string {
-    return this.#front.url;
   }
 
   addService(spec: { name: string; escalationPolicyId?: string }): DoubleService {
@@ -169,125 +144,45 @@ export class PagerDutyDouble {
     return this.#incidents.find((i) => i.id === incidentId)?.notes.map((n) => ({ ...n })) ?? [];
   }
 
-  countCalls(method: string, pathPrefix: string): number {
-    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
-  }
-
-  inject429(
-    selector: FaultSelector,
-    headers: { retryAfterSeconds?: number; rateLimitResetSeconds?: number } = {},
-  ) {
-    this.#faults.add(selector, { kind: "429", ...headers });
-  }
-
-  inject5xx(selector: FaultSelector, status = 500): void {
-    this.#faults.add(selector, { kind: "5xx", status });
-  }
-
-  injectLatency(selector: FaultSelector, ms: number): void {
-    this.#faults.add(selector, { kind: "latency", ms });
-  }
-
-  injectConnectionReset(selector: FaultSelector): void {
-    this.#faults.add(selector, { kind: "reset" });
-  }
-
-  setServerRateLimit(spec: { limit: number; windowMs: number } | null): void {
-    this.#rateLimit = spec && { ...spec, windowStart: performance.now(), used: 0 };
-  }
-
-  clearFaults(): void {
-    this.#faults.clear();
-    this.#rateLimit = null;
-  }
-
-  /** Resolves once `predicate()` holds; rejects after `timeoutMs`. */
-  waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-    return waitFor(predicate, timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    await this.#front.close();
-    this.#abort.abort();
-    await this.#server.finished;
-  }
-
   #id(prefix: string): string {
     return prefix + (this.#nextId++).toString(36).toUpperCase().padStart(5, "0");
   }
 
-  // ---- request pipeline -------------------------------------------------------------
+  // ---- hooks of the shared HTTP front -------------------------------------------------
 
-  async #handle(req: Request, peerPort: number): Promise<Response> {
-    const record = await this.#record(req);
-    const response = await this.#respond(record, peerPort);
-    record.status = response?.status ?? 0;
-    return response ?? new Response(null, { status: 500 });
-  }
-
-  async #record(req: Request): Promise<RecordedRequest> {
-    const record = await recordRequest(req);
-    this.requests.push(record);
-    return record;
-  }
-
-  /** Returns null after resetting the connection. */
-  async #respond(r: RecordedRequest, peerPort: number): Promise<Response | null> {
-    this.#checkContract(r);
-    const faults = this.#faults.match(r);
-    for (const f of faults) if (f.kind === "latency") await new Promise((ok) => setTimeout(ok, f.ms));
-    const fault = faults.find((f) => f.kind !== "latency");
-    if (fault?.kind === "reset") {
-      this.#front.reset(peerPort);
-      return null;
-    }
-    if (fault?.kind === "429") return tooManyRequests(fault);
-    if (fault?.kind === "5xx") return envelope(new HttpError(fault.status, "Internal Server Error", 5000));
-    const limited = this.#serverRateLimit();
-    if (limited) return limited;
-    try {
-      this.#authorize(r);
-      return this.#route(r);
-    } catch (err) {
-      if (err instanceof HttpError) return envelope(err);
-      throw err;
-    }
-  }
-
-  #serverRateLimit(): Response | null {
-    const rl = this.#rateLimit;
-    if (!rl) return null;
-    const now = performance.now();
-    if (now - rl.windowStart >= rl.windowMs) Object.assign(rl, { windowStart: now, used: 0 });
-    if (++rl.used <= rl.limit) return null;
-    const reset = Math.ceil((rl.windowStart + rl.windowMs - now) / 1000);
-    return tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit });
-  }
-
-  #violate(r: RecordedRequest, problem: string): void {
-    this.violations.push({ method: r.method, path: r.path, problem });
-  }
-
-  #checkContract(r: RecordedRequest): void {
+  protected contractProblems(r: RecordedRequest): string[] {
+    const problems: string[] = [];
     const accept = r.headers.get("accept");
-    if (accept !== ACCEPT) this.#violate(r, `Accept is ${JSON.stringify(accept)}`);
+    if (accept !== ACCEPT) problems.push(`Accept is ${JSON.stringify(accept)}`);
     const contentType = r.headers.get("content-type");
-    if (contentType !== "application/json") {
-      this.#violate(r, `Content-Type is ${JSON.stringify(contentType)}`);
-    }
-    if (!r.headers.has("authorization")) this.#violate(r, "Authorization header missing");
+    if (contentType !== "application/json") problems.push(`Content-Type is ${JSON.stringify(contentType)}`);
+    if (!r.headers.has("authorization")) problems.push("Authorization header missing");
     if (r.method !== "GET") {
       const from = r.headers.get("from");
-      if (!from || !EMAIL.test(from)) this.#violate(r, `From is ${JSON.stringify(from)}, not an email`);
+      if (!from || !EMAIL.test(from)) problems.push(`From is ${JSON.stringify(from)}, not an email`);
     }
     for (const key of r.query.keys()) {
       if (["user_ids", "escalation_policy_ids", "service_ids", "statuses"].includes(key)) {
-        this.#violate(r, `array parameter ${key} without []`);
+        problems.push(`array parameter ${key} without []`);
       }
     }
+    return problems;
   }
 
-  #authorize(r: RecordedRequest): void {
+  /** PagerDuty's limit is per API key, not per domain. */
+  protected domainOf(_path: string): string {
+    return "";
+  }
+
+  protected renderError(err: ApiError): Response {
+    return envelope(err instanceof HttpError ? err : new HttpError(err.status, err.message, 5000));
+  }
+
+  protected tooManyRequests(hint: RateLimitHint): Response {
+    return tooManyRequests(hint);
+  }
+
+  protected authorize(r: RecordedRequest): void {
     if (r.headers.get("authorization") !== `Token token=${this.apiKey}`) {
       throw new HttpError(401, "Authentication failed", 2006);
     }
@@ -302,7 +197,7 @@ export class PagerDutyDouble {
     }
   }
 
-  #route(r: RecordedRequest): Response {
+  protected route(r: RecordedRequest): Response {
     const key = `${r.method} ${r.path.replace(/^\/incidents\/[^/]+/, "/incidents/:id")}`;
     const id = decodeURIComponent(r.path.split("/")[2] ?? "");
     switch (key) {
@@ -414,7 +309,9 @@ export class PagerDutyDouble {
     try {
       return validate();
     } catch (err) {
-      if (err instanceof HttpError) this.#violate(r, `body: ${err.errors.join("; ")}`);
+      if (err instanceof HttpError) {
+        this.violations.push({ method: r.method, path: r.path, problem: `body: ${err.errors.join("; ")}` });
+      }
       throw err;
     }
   }
@@ -481,13 +378,6 @@ function validateUpdate(body: unknown): DoubleIncident["status"] | undefined {
 
 // ---- response rendering ----------------------------------------------------------------
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
 function envelope(err: HttpError, headers: Record<string, string> = {}): Response {
   const error = {
     message: err.message,
@@ -497,9 +387,7 @@ function envelope(err: HttpError, headers: Record<string, string> = {}): Respons
   return json(err.status, { error }, headers);
 }
 
-function tooManyRequests(
-  spec: { retryAfterSeconds?: number; rateLimitResetSeconds?: number; limit?: number },
-) {
+function tooManyRequests(spec: RateLimitHint) {
   const headers: Record<string, string> = {
     "ratelimit-limit": String(spec.limit ?? 960),
     "ratelimit-remaining": "0",
