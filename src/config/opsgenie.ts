@@ -18,6 +18,7 @@ import {
   isHttpUrl,
   issuePath,
   logSchema,
+  optionalString,
   resolveTeleport,
   stringWithDefault,
   teleportSchema,
@@ -26,14 +27,21 @@ import type { DiagConfig, LogConfig, TeleportConfig } from "./types.ts";
 
 export const DEFAULT_OPSGENIE_CONFIG_PATH = "/etc/teleport-opsgenie.toml";
 export const DEFAULT_OPSGENIE_API_ENDPOINT = "https://api.opsgenie.com";
+export const DEFAULT_JSM_API_ENDPOINT = "https://api.atlassian.com";
 export const DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE = 600;
 export const DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS = 10_000;
 export const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"] as const;
 
 export interface OpsgenieConfig {
-  /** The API key itself (already read from a file when configured as a path). */
-  apiKey: string;
-  /** Host root: https://api.opsgenie.com, https://api.eu.opsgenie.com, or a double. */
+  /** Which API: Opsgenie's, or its successor Jira Service Management Operations. */
+  api: "opsgenie" | "jsm";
+  /** Opsgenie: the API key itself (already read from a file when configured as a path). */
+  apiKey?: string;
+  /** JSM: the site's cloud id, the plugin user's e-mail and API token (read from a file if a path). */
+  cloudId?: string;
+  userEmail?: string;
+  apiToken?: string;
+  /** Host root: https://api.opsgenie.com, https://api.eu.opsgenie.com, https://api.atlassian.com, or a double. */
   apiEndpoint: string;
   caFile?: string;
   /** P1–P5; undefined leaves Opsgenie's default (P3). */
@@ -60,7 +68,11 @@ export interface OpsgenieProgramConfig {
 export const OPSGENIE_KNOWN_KEYS: KeyTree = {
   teleport: KNOWN_KEYS.teleport,
   opsgenie: {
+    api: null,
     api_key: null,
+    cloud_id: null,
+    user_email: null,
+    api_token: null,
     api_endpoint: null,
     ca_file: null,
     priority: null,
@@ -80,19 +92,32 @@ const stringList = z.array(z.string({ error: gotValue("a string") }), {
   .default([])
   .transform((list) => list.map((s) => s.trim()).filter((s) => s !== ""));
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BARE_EMAIL = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+$/;
+
 const opsgenieSchema = z.object({
-  api_key: z.string({ error: "must be a string" }).optional().transform((s, ctx) => {
-    const value = s?.trim();
-    if (value) return value;
-    ctx.addIssue({ code: "custom", message: "missing required value opsgenie.api_key" });
+  api: z.string({ error: gotValue("a string") }).default("opsgenie").transform((s, ctx) => {
+    const api = s.trim().toLowerCase();
+    if (api === "opsgenie" || api === "jsm") return api;
+    ctx.addIssue({ code: "custom", message: `must be "opsgenie" or "jsm", got ${describeValue(s)}` });
     return z.NEVER;
   }),
-  api_endpoint: stringWithDefault(DEFAULT_OPSGENIE_API_ENDPOINT)
-    .refine(isHttpUrl, { error: (iss) => `must be an http(s) URL, got ${describeValue(iss.input)}` })
-    .refine((s) => !/\/v2\/?$/.test(s), {
+  api_key: optionalString,
+  cloud_id: optionalString.refine((s) => s === undefined || UUID.test(s), {
+    error: (iss) => `must be the site's cloud id (a UUID), got ${describeValue(iss.input)}`,
+  }),
+  user_email: optionalString.refine((s) => s === undefined || BARE_EMAIL.test(s), {
+    error: (iss) => `must be an email address, got ${describeValue(iss.input)}`,
+  }),
+  api_token: optionalString,
+  api_endpoint: optionalString
+    .refine((s) => s === undefined || isHttpUrl(s), {
+      error: (iss) => `must be an http(s) URL, got ${describeValue(iss.input)}`,
+    })
+    .refine((s) => s === undefined || !/\/v2\/?$/.test(s), {
       error: 'must be the host root such as "https://api.opsgenie.com", without "/v2"',
     })
-    .transform((s) => s.replace(/\/+$/, "")),
+    .transform((s) => s?.replace(/\/+$/, "")),
   ca_file: stringWithDefault("").transform((s) => s || undefined),
   priority: z.string({ error: gotValue("a string") }).optional().transform((s, ctx) => {
     if (s === undefined || s.trim() === "") return undefined;
@@ -112,7 +137,25 @@ const opsgenieSchema = z.object({
     .transform(Number)
     .refine((n) => n > 0, { error: (iss) => `must be a positive number, got ${describeValue(iss.input)}` })
     .default(DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE),
-}, { error: gotValue("a table") });
+}, { error: gotValue("a table") }).superRefine((og, ctx) => {
+  // Each API takes its own credentials; name the first one missing.
+  const required = og.api === "jsm"
+    ? (["cloud_id", "user_email", "api_token"] as const)
+    : (["api_key"] as const);
+  for (const key of required) {
+    if (og[key] === undefined) {
+      const what = og.api === "jsm" ? ' (required with api = "jsm")' : "";
+      ctx.addIssue({ code: "custom", path: [key], message: `missing required value opsgenie.${key}${what}` });
+    }
+  }
+  if (og.api === "jsm" && og.api_key !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["api_key"],
+      message: 'is not used with api = "jsm" (use user_email and api_token)',
+    });
+  }
+});
 
 const fileSchema = z.object({
   teleport: teleportSchema.prefault({}),
@@ -132,17 +175,18 @@ export async function loadOpsgenieConfig(path: string): Promise<LoadedOpsgenieCo
   const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path), OPSGENIE_KNOWN_KEYS);
   const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
   const og = table.opsgenie;
-  let inlineKey = false;
-  if (isTable(og) && typeof og.api_key === "string") {
-    if (og.api_key.startsWith("/")) {
-      const file = og.api_key;
-      og.api_key = await readKeyFile(file, path, "opsgenie.api_key");
-      await warnIfExposed(file, "opsgenie.api_key file", warnings);
-    } else inlineKey = og.api_key.trim() !== "";
+  const inline: string[] = [];
+  for (const key of ["api_key", "api_token"]) {
+    if (!isTable(og) || typeof og[key] !== "string") continue;
+    const value = og[key] as string;
+    if (value.startsWith("/")) {
+      og[key] = await readKeyFile(value, path, `opsgenie.${key}`);
+      await warnIfExposed(value, `opsgenie.${key} file`, warnings);
+    } else if (value.trim() !== "") inline.push(`opsgenie.${key}`);
   }
   const config = validateOpsgenieConfig(table, path, text, warnings);
-  if (inlineKey && path !== "-") {
-    await warnIfExposed(path, "configuration file containing opsgenie.api_key", warnings);
+  if (inline.length > 0 && path !== "-") {
+    await warnIfExposed(path, `configuration file containing ${inline.join(" and ")}`, warnings);
   }
   return { config, warnings };
 }
@@ -166,8 +210,13 @@ export function validateOpsgenieConfig(
   return {
     teleport,
     opsgenie: {
+      api: og.api,
       apiKey: og.api_key,
-      apiEndpoint: og.api_endpoint,
+      cloudId: og.cloud_id,
+      userEmail: og.user_email,
+      apiToken: og.api_token,
+      apiEndpoint: og.api_endpoint ??
+        (og.api === "jsm" ? DEFAULT_JSM_API_ENDPOINT : DEFAULT_OPSGENIE_API_ENDPOINT),
       caFile: og.ca_file,
       priority: og.priority,
       defaultSchedules: og.default_schedules,

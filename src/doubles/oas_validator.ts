@@ -2,7 +2,8 @@
  * Checks HTTP requests against a Swagger 2.0 document, strictly: the operation must
  * exist, path and query parameters must be declared and well-typed, the body must
  * match its schema with every object closed (a property the document does not declare
- * is an "unknown field"), and the security scheme's header must be present.
+ * is an "unknown field"), and the security scheme's header must be present (`apiKey`
+ * in a header, or `basic`).
  *
  * Supports the subset of Swagger 2.0 that the Opsgenie document uses: `$ref`, `allOf`,
  * `discriminator` with `x-discriminator-value`, `type`, `enum`, `required`,
@@ -184,6 +185,11 @@ export class OasValidator {
         const scheme = this.#doc.securityDefinitions?.[name];
         if (scheme?.type === "apiKey" && scheme.in === "header" && !headers.get(scheme.name)) {
           problems.push(`${scheme.name} header missing (security scheme ${name})`);
+        }
+        if (
+          scheme?.type === "basic" && !/^Basic [A-Za-z0-9+/]+=*$/.test(headers.get("authorization") ?? "")
+        ) {
+          problems.push(`Authorization is not HTTP Basic (security scheme ${name})`);
         }
       }
     }

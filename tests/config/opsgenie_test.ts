@@ -43,7 +43,11 @@ async function loadError(text: string): Promise<ConfigError> {
 Deno.test("defaults", async () => {
   const { config, warnings, path } = await load(CREDS + OG);
   const expected: OpsgenieProgramConfig["opsgenie"] = {
+    api: "opsgenie",
     apiKey: SECRET,
+    cloudId: undefined,
+    userEmail: undefined,
+    apiToken: undefined,
     apiEndpoint: "https://api.opsgenie.com",
     caFile: undefined,
     priority: undefined,
@@ -75,7 +79,11 @@ rate_limit_per_minute = 120
 `,
   );
   assert.deepEqual(config.opsgenie, {
+    api: "opsgenie",
     apiKey: SECRET,
+    cloudId: undefined,
+    userEmail: undefined,
+    apiToken: undefined,
     apiEndpoint: "https://api.eu.opsgenie.com",
     caFile: "/etc/ssl/ca.pem",
     priority: "P2",
@@ -94,6 +102,46 @@ Deno.test("api_key may name a file holding the key", () =>
     const { config } = await load(CREDS + `[opsgenie]\napi_key = "${dir}/key"\n`);
     assert.equal(config.opsgenie.apiKey, SECRET);
   }));
+
+Deno.test('api = "jsm" takes cloud_id, user_email and api_token (literal or file), and defaults the endpoint', () =>
+  inTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/token`, `${SECRET}\n`, { mode: 0o600 });
+    const { config } = await load(
+      CREDS + `
+[opsgenie]
+api = "jsm"
+cloud_id = "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+user_email = "teleport-bot@example.com"
+api_token = "${dir}/token"
+default_schedules = ["5e6f7a8b-2222-4a7e-9d0e-1b2c3d4e5f60"]
+`,
+    );
+    assert.equal(config.opsgenie.api, "jsm");
+    assert.equal(config.opsgenie.apiToken, SECRET);
+    assert.equal(config.opsgenie.cloudId, "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b");
+    assert.equal(config.opsgenie.apiEndpoint, "https://api.atlassian.com");
+  }));
+
+Deno.test('api = "jsm" names each missing or misplaced credential', async () => {
+  const jsm = CREDS + '[opsgenie]\napi = "jsm"\n';
+  assert.match(
+    (await loadError(jsm)).message,
+    /missing required value opsgenie\.cloud_id \(required with api = "jsm"\)/,
+  );
+  const withKey = jsm +
+    'cloud_id = "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"\nuser_email = "a@b.c"\napi_token = "t"\napi_key = "k"\n';
+  const err = await loadError(withKey);
+  assert.match(err.message, /opsgenie\.api_key: is not used with api = "jsm"/);
+  assert.equal(err.line, 8);
+  assert.match(
+    (await loadError(jsm + 'cloud_id = "my-site"\n')).message,
+    /opsgenie\.cloud_id: must be the site's cloud id/,
+  );
+  assert.match(
+    (await loadError(CREDS + OG + 'api = "pagerduty"\n')).message,
+    /opsgenie\.api: must be "opsgenie" or "jsm"/,
+  );
+});
 
 Deno.test("a missing api_key is named", async () => {
   const err = await loadError(CREDS + '[opsgenie]\npriority = "P1"\n');

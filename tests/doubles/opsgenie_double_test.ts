@@ -136,3 +136,33 @@ Deno.test("the server rate limit applies per Opsgenie domain", () =>
     assert.equal((await send(og, "POST", "/v2/alerts", { message: "m" })).status, 429);
     assert.equal((await send(og, "GET", "/v2/schedules/S/on-calls?scheduleIdentifierType=name")).status, 200);
   }));
+
+Deno.test("JSM double: Basic auth, id-only responders and the site's cloud id are enforced", async () => {
+  const { JsmDouble } = await import("../../src/doubles/jsm_double.ts");
+  const jsm = await JsmDouble.start();
+  try {
+    const post = (path: string, body: unknown, auth: string) =>
+      fetch(`${jsm.url}${path}`, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (r) => (await r.body?.cancel(), r.status));
+    const basic = `Basic ${btoa(`${jsm.email}:${jsm.apiToken}`)}`;
+    const base = `/jsm/ops/api/${jsm.cloudId}/v1`;
+    assert.equal(await post(`${base}/alerts`, { message: "m" }, basic), 202);
+    assert.equal(
+      await post(`${base}/alerts`, { message: "m", responders: [{ type: "team", name: "T" }] }, basic),
+      422,
+    );
+    assert.equal(await post(`${base}/alerts`, { message: "m" }, `GenieKey ${jsm.apiToken}`), 401);
+    assert.equal(await post(`/jsm/ops/api/other/v1/alerts`, { message: "m" }, basic), 422);
+    assert.deepEqual(jsm.violations.map((v) => v.problem), [
+      "body.responders[0].id is required",
+      "body.responders[0].name is an unknown field",
+      "Authorization is not HTTP Basic (security scheme basicAuth)",
+      "cloud id other is not this site's",
+    ]);
+  } finally {
+    await jsm.close();
+  }
+});

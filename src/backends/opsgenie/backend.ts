@@ -34,8 +34,6 @@ export interface OpsgenieBackendOptions {
   tags: string[];
   /** P1–P5; undefined leaves Opsgenie's default (P3). */
   priority?: string;
-  /** "Opsgenie" or "JSM Operations", for logs. */
-  product?: string;
 }
 
 type Kind = "schedule" | "team";
@@ -70,7 +68,7 @@ export class OpsgenieBackend implements Backend {
     this.#client = client;
     this.#o = options;
     this.#tags = alertTags(options.tags);
-    this.notificationNoun = `${options.product ?? "Opsgenie"} alert`;
+    this.notificationNoun = `${client.product} alert`;
   }
 
   recipientsOf(request: AccessRequest): RequestRecipients {
@@ -134,14 +132,19 @@ export class OpsgenieBackend implements Backend {
     await this.#client.closeAlert(alertOf(notification), { signal });
   }
 
-  /** On call now in one of the schedules, matched by exact username (upstream's rule: Teleport user == Opsgenie login). */
+  /**
+   * On call now in one of the schedules. Opsgenie: the Teleport user name is the on-call
+   * login e-mail, matched exactly (upstream's rule); JSM: the account found for it.
+   */
   async findOnCall(request: AccessRequest, recipients: string[], signal: AbortSignal): Promise<OnCallResult> {
+    const me = await this.#client.identityOf(request.user, { signal });
+    if (me === null) return { onCall: false, why: `${this.#client.product} has no user ${request.user}` };
     const matched: string[] = [];
     const missing: string[] = [];
     for (const schedule of recipients) {
       const users = await this.#client.onCallUsers(schedule, { signal });
       if (users === null) missing.push(schedule);
-      else if (users.includes(request.user)) matched.push(schedule);
+      else if (users.includes(me)) matched.push(schedule);
     }
     if (matched.length > 0) return { onCall: true, reason: approvalReason(request.user, matched) };
     if (missing.length === recipients.length) {

@@ -72,33 +72,40 @@ interface Accepted {
   requestId?: string;
 }
 
-interface RequestStatusBody {
-  data?: { isSuccess?: boolean; success?: boolean; status?: string; alertId?: string; alias?: string };
+/** The fields of a request status the client reads. */
+export interface RequestStatusData {
+  isSuccess?: boolean;
+  success?: boolean;
+  status?: string;
+  alertId?: string;
+}
+
+/** Where a call about one alert goes. */
+export interface AlertTarget {
+  path: string;
+  query?: Record<string, string>;
 }
 
 /**
- * Addresses an alert by its alias when known (so a missing id never blocks a note or
- * the close), else by id (plugin data written by the Go plugin has no alias key).
+ * The Opsgenie REST API (v2). JSM Operations (./jsm_client.ts) speaks the same model
+ * and overrides the calls that differ.
  */
-function alertPath(alert: AlertRef, suffix: string): { path: string; query: Record<string, string> } {
-  const [identifier, identifierType] = alert.alias ? [alert.alias, "alias"] : [alert.id, "id"];
-  return { path: `/alerts/${encodeURIComponent(identifier)}${suffix}`, query: { identifierType } };
-}
-
 export class OpsgenieClient {
-  readonly #api: OpsgenieCaller;
+  /** For logs and errors. */
+  readonly product: string = "Opsgenie";
+  protected readonly api: OpsgenieCaller;
   readonly #clock: Clock;
   readonly #poll: PollPolicy;
 
   constructor(api: OpsgenieCaller, clock: Clock, poll: PollPolicy = DEFAULT_POLL) {
-    this.#api = api;
+    this.api = api;
     this.#clock = clock;
     this.#poll = poll;
   }
 
   /** Validates the endpoint and the key: upstream's heartbeat ping. */
   async healthCheck(opts: CallOptions = {}): Promise<void> {
-    await this.#api.call({ method: "GET", path: `/heartbeats/${HEARTBEAT_NAME}/ping`, signal: opts.signal });
+    await this.api.call({ method: "GET", path: `/heartbeats/${HEARTBEAT_NAME}/ping`, signal: opts.signal });
   }
 
   /**
@@ -106,6 +113,7 @@ export class OpsgenieClient {
    * create and, when Opsgenie has processed it by then, one status read.
    */
   async createAlert(input: CreateAlertInput, opts: CallOptions = {}): Promise<AlertRef> {
+    this.checkResponders(input.responders);
     const body: Record<string, unknown> = {
       message: input.message,
       alias: input.alias,
@@ -114,7 +122,7 @@ export class OpsgenieClient {
     };
     if (input.tags.length > 0) body.tags = input.tags;
     if (input.priority) body.priority = input.priority;
-    const accepted = await this.#api.call<Accepted & { found?: AlertRef }>({
+    const accepted = await this.api.call<Accepted & { found?: AlertRef }>({
       method: "POST",
       path: "/alerts",
       body,
@@ -150,8 +158,9 @@ export class OpsgenieClient {
     let delay = this.#poll.firstDelayMs;
     for (let attempt = 1;; attempt++) {
       try {
-        const body = await this.#api.call<RequestStatusBody>({ method: "GET", path, signal: opts.signal });
-        const data = body?.data ?? {};
+        const data = this.statusData(
+          await this.api.call<unknown>({ method: "GET", path, signal: opts.signal }),
+        );
         const success = data.isSuccess ?? data.success;
         const status = data.status ?? "";
         if (success === false) {
@@ -169,10 +178,30 @@ export class OpsgenieClient {
     }
   }
 
+  /** Opsgenie wraps the request status in `data`. */
+  protected statusData(body: unknown): RequestStatusData {
+    return (body as { data?: RequestStatusData } | null)?.data ?? {};
+  }
+
+  /** Responders Opsgenie accepts: any `{type, id}` or `{type, name}`. */
+  protected checkResponders(_responders: Responder[]): void {}
+
+  /**
+   * Addresses an alert by its alias when known (so a missing id never blocks a note or
+   * the close), else by id (plugin data written by the Go plugin has no alias key).
+   */
+  protected alertTarget(alert: AlertRef, suffix: string, _opts: CallOptions): Promise<AlertTarget> {
+    const [identifier, identifierType] = alert.alias ? [alert.alias, "alias"] : [alert.id, "id"];
+    return Promise.resolve({
+      path: `/alerts/${encodeURIComponent(identifier)}${suffix}`,
+      query: { identifierType },
+    });
+  }
+
   /** The alert with this alias (open or closed), or null. */
   async getAlertByAlias(alias: string, opts: CallOptions = {}): Promise<AlertRef | null> {
     try {
-      const body = await this.#api.call<{ data?: { id?: string; alias?: string } }>({
+      const body = await this.api.call<{ data?: { id?: string; alias?: string } }>({
         method: "GET",
         path: `/alerts/${encodeURIComponent(alias)}`,
         query: { identifierType: "alias" },
@@ -187,9 +216,9 @@ export class OpsgenieClient {
 
   /** Adds a note to the alert (asynchronous: accepted, not yet applied). */
   async addNote(alert: AlertRef, note: string, opts: CallOptions = {}): Promise<void> {
-    await this.#api.call({
+    await this.api.call({
       method: "POST",
-      ...alertPath(alert, "/notes"),
+      ...(await this.alertTarget(alert, "/notes", opts)),
       body: { note },
       signal: opts.signal,
     });
@@ -197,21 +226,24 @@ export class OpsgenieClient {
 
   /** The texts of the alert's notes (newest first, one page of 100). */
   async listNotes(alert: AlertRef, opts: CallOptions = {}): Promise<string[]> {
-    const { path, query } = alertPath(alert, "/notes");
-    const body = await this.#api.call<{ data?: Array<{ note?: string }> }>({
+    const { path, query } = await this.alertTarget(alert, "/notes", opts);
+    const body = await this.api.call<{ data?: Array<{ note?: string }>; values?: Array<{ note?: string }> }>({
       method: "GET",
       path,
-      query: { ...query, limit: "100" },
+      query: { ...query, ...this.notesPage },
       signal: opts.signal,
     });
-    return (body?.data ?? []).map((n) => n.note ?? "");
+    return (body?.data ?? body?.values ?? []).map((n) => n.note ?? "");
   }
+
+  /** Query of the one page of notes read (the newest 100). */
+  protected readonly notesPage: Record<string, string> = { limit: "100" };
 
   /** Closes the alert; closing a closed alert changes nothing. */
   async closeAlert(alert: AlertRef, opts: CallOptions = {}): Promise<void> {
-    await this.#api.call({
+    await this.api.call({
       method: "POST",
-      ...alertPath(alert, "/close"),
+      ...(await this.alertTarget(alert, "/close", opts)),
       body: { source: "Teleport" },
       signal: opts.signal,
     });
@@ -223,7 +255,7 @@ export class OpsgenieClient {
    */
   async onCallUsers(schedule: string, opts: CallOptions = {}): Promise<string[] | null> {
     try {
-      const body = await this.#api.call<{ data?: { onCallRecipients?: string[] } }>({
+      const body = await this.api.call<{ data?: { onCallRecipients?: string[] } }>({
         method: "GET",
         path: `/schedules/${encodeURIComponent(schedule)}/on-calls`,
         query: { scheduleIdentifierType: isId(schedule) ? "id" : "name", flat: "true" },
@@ -234,5 +266,14 @@ export class OpsgenieClient {
       if (err instanceof OpsgenieNotFoundError) return null;
       throw err;
     }
+  }
+
+  /**
+   * The on-call username that stands for a Teleport user, or null when there is none:
+   * in Opsgenie, the user's login e-mail, which upstream's rule says is the Teleport
+   * user name itself.
+   */
+  identityOf(user: string, _opts: CallOptions = {}): Promise<string | null> {
+    return Promise.resolve(user);
   }
 }
