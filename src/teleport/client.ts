@@ -10,7 +10,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { TeleportConfig } from "../config/types.ts";
-import type { AccessRequestSource, WatchSource } from "../core/ports.ts";
+import type { AccessRequestSource, ReviewResult, ReviewSubmission, WatchSource } from "../core/ports.ts";
 import {
   ListAccessRequestsRequestSchema,
   PingRequestSchema,
@@ -19,7 +19,6 @@ import {
 import type { Event } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import {
   AccessRequestFilterSchema,
-  type AccessRequestV3,
   PluginDataFilterSchema,
   RequestState as WireRequestState,
 } from "./gen/teleport/legacy/types/types_pb.ts";
@@ -33,7 +32,7 @@ import {
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
 import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
-import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
+import { AccessDeniedError, fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
 import { type RpcMethod, rpcMethod } from "./rpc.ts";
 import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
@@ -107,8 +106,12 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     };
   }
 
-  async getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | null> {
-    const [found] = await this.#pluginData(requestId, plugin);
+  async getPluginData(
+    requestId: string,
+    plugin: string,
+    signal?: AbortSignal,
+  ): Promise<PluginDataMap | null> {
+    const [found] = await this.#pluginData(requestId, plugin, signal);
     return found?.requestId === requestId ? found.data : null;
   }
 
@@ -117,33 +120,48 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     plugin: string,
     set: PluginDataMap,
     expect: PluginDataMap,
+    signal?: AbortSignal,
   ): Promise<void> {
-    await this.#unary(RPC.updatePluginData, pluginDataUpdateToWire(requestId, plugin, set, expect));
+    await this.#unary(RPC.updatePluginData, pluginDataUpdateToWire(requestId, plugin, set, expect), signal);
   }
 
-  listPluginData(plugin: string): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
-    return this.#pluginData("", plugin);
+  listPluginData(
+    plugin: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
+    return this.#pluginData("", plugin, signal);
   }
 
+  /** Submits a review as the plugin's user; a review this user already made is reported, not thrown. */
   async submitReview(
     requestId: string,
-    review: { proposedState: "APPROVED" | "DENIED"; reason: string },
-  ): Promise<void> {
+    review: ReviewSubmission,
+    signal?: AbortSignal,
+  ): Promise<ReviewResult> {
     const submission = reviewSubmissionToWire(requestId, {
       author: this.user,
       ...review,
       created: new Date(),
     });
-    await this.#unary(RPC.submitAccessReview, submission);
+    try {
+      await this.#unary(RPC.submitAccessReview, submission, signal);
+      return "submitted";
+    } catch (error) {
+      if (error instanceof AccessDeniedError && isAlreadyReviewed(error.message)) return "already-reviewed";
+      throw error;
+    }
   }
 
-  listPendingRequests(): Promise<AccessRequest[]> {
-    return this.#listRequests({ State: WireRequestState.PENDING });
+  /** Pending requests, one page (up to 500) at a time. */
+  async *pendingRequests(signal?: AbortSignal): AsyncIterable<AccessRequest[]> {
+    yield* this.#listRequestPages({ State: WireRequestState.PENDING }, signal);
   }
 
-  async getRequest(requestId: string): Promise<AccessRequest | null> {
-    const [request] = await this.#listRequests({ ID: requestId });
-    return request ?? null;
+  async getRequest(requestId: string, signal?: AbortSignal): Promise<AccessRequest | null> {
+    for await (const page of this.#listRequestPages({ ID: requestId }, signal)) {
+      if (page.length > 0) return page[0];
+    }
+    return null;
   }
 
   /** Events until `signal` aborts or the client is closed; reconnects on its own. */
@@ -163,13 +181,14 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   async #pluginData(
     resource: string,
     plugin: string,
+    signal?: AbortSignal,
   ): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
     const filter = create(PluginDataFilterSchema, {
       Kind: KIND_ACCESS_REQUEST,
       Resource: resource,
       Plugin: plugin,
     });
-    const seq = await this.#unary(RPC.getPluginData, filter);
+    const seq = await this.#unary(RPC.getPluginData, filter, signal);
     const found = [];
     for (const data of seq.PluginData) {
       const entry = data.Spec?.Entries[plugin];
@@ -191,49 +210,65 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     );
   }
 
-  /** ListAccessRequests page by page; GetAccessRequestsV2 on servers without it. */
-  async #listRequests(filter: Partial<{ ID: string; State: WireRequestState }>): Promise<AccessRequest[]> {
+  /** ListAccessRequests page by page; GetAccessRequestsV2 (one answer) on servers without it. */
+  async *#listRequestPages(
+    filter: Partial<{ ID: string; State: WireRequestState }>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<AccessRequest[]> {
     const wireFilter = create(AccessRequestFilterSchema, filter);
+    let startKey = "";
     try {
-      const requests: AccessRequestV3[] = [];
-      let startKey = "";
       do {
         const request = create(ListAccessRequestsRequestSchema, {
           Filter: wireFilter,
           Limit: LIST_PAGE_SIZE,
           StartKey: startKey,
         });
-        const page = await this.#unary(RPC.listAccessRequests, request);
-        requests.push(...page.AccessRequests);
+        const page = await this.#unary(RPC.listAccessRequests, request, signal);
         startKey = page.NextKey;
+        yield page.AccessRequests.map(accessRequestFromWire);
       } while (startKey !== "");
-      return requests.map(accessRequestFromWire);
     } catch (error) {
-      if (!(error instanceof NotImplementedError)) throw error;
-      return (await this.#collectStream(RPC.getAccessRequestsV2, wireFilter)).map(accessRequestFromWire);
+      if (!(error instanceof NotImplementedError) || startKey !== "") throw error;
+      yield (await this.#collectStream(RPC.getAccessRequestsV2, wireFilter, signal)).map(
+        accessRequestFromWire,
+      );
     }
   }
 
+  /** One unary call; an abort cancels it (the promise rejects with the signal's reason). */
   #unary<I extends DescMessage, O extends DescMessage>(
     method: RpcMethod<I, O>,
     request: MessageShape<I>,
+    signal?: AbortSignal,
   ): Promise<MessageShape<O>> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.#grpc.makeUnaryRequest(
+      const onAbort = () => {
+        call.cancel();
+        reject(signal!.reason);
+      };
+      const call = this.#grpc.makeUnaryRequest(
         method.path,
         method.serialize,
         method.deserialize,
         request,
         callMetadata(),
         { deadline: this.#deadline() },
-        (error, response) => error || !response ? reject(fromGrpcError(error)) : resolve(response),
+        (error, response) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (error || !response) reject(fromGrpcError(error));
+          else resolve(response);
+        },
       );
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   async #collectStream<I extends DescMessage, O extends DescMessage>(
     method: RpcMethod<I, O>,
     request: MessageShape<I>,
+    signal?: AbortSignal,
   ): Promise<MessageShape<O>[]> {
     const stream = this.#grpc.makeServerStreamRequest(
       method.path,
@@ -244,10 +279,15 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
       { deadline: this.#deadline() },
     );
     const items: MessageShape<O>[] = [];
+    const cancel = () => stream.cancel();
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
       for await (const item of stream as AsyncIterable<MessageShape<O>>) items.push(item);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw fromGrpcError(error);
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
     return items;
   }
@@ -255,6 +295,11 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   #deadline(): Date {
     return new Date(Date.now() + (this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
   }
+}
+
+/** Teleport's answer when this reviewer already reviewed: a fleet peer got there first. */
+export function isAlreadyReviewed(message: string): boolean {
+  return message.endsWith("has already reviewed this request");
 }
 
 function userOf(credentials: TlsCredentials): string {

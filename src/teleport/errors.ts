@@ -5,29 +5,55 @@
  * reviewed this request").
  */
 import { status } from "@grpc/grpc-js";
+import { type Classified, ConflictError, type Failure } from "../core/errors.ts";
 
-export class TeleportError extends Error {
+/** A Teleport failure; `failure` tells the core whether a retry can help (classified once, here). */
+export class TeleportError extends Error implements Classified {
+  /** Unclassified server trouble (INTERNAL, UNKNOWN, ABORTED…) may pass: transient. */
+  readonly failure: Failure = "transient";
+  readonly unavailable: boolean = false;
   constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-export class NotFoundError extends TeleportError {}
-export class AlreadyExistsError extends TeleportError {}
-export class AccessDeniedError extends TeleportError {}
+export class NotFoundError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
+export class AlreadyExistsError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
+export class AccessDeniedError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 /** The plugin-data CAS precondition failed: re-read and retry (see casRetry). */
-export class CompareFailedError extends TeleportError {}
-export class BadParameterError extends TeleportError {}
+export class CompareFailedError extends ConflictError {
+  constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+export class BadParameterError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 export class LimitExceededError extends TeleportError {}
-export class ConnectionProblemError extends TeleportError {}
-export class NotImplementedError extends TeleportError {}
+/** The Auth Service could not be reached or did not answer in time. */
+export class ConnectionProblemError extends TeleportError {
+  override readonly unavailable: boolean = true;
+}
+export class NotImplementedError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 /** Credentials missing, unreadable, malformed or expired. */
-export class CredentialsError extends TeleportError {}
+export class CredentialsError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 /** The Auth Service is older than the plugin supports. */
-export class IncompatibleVersionError extends TeleportError {}
+export class IncompatibleVersionError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 
-type ErrorClass = new (message: string, code?: status, options?: ErrorOptions) => TeleportError;
+type ErrorClass = new (message: string, code?: status, options?: ErrorOptions) => Error;
 
 const BY_CODE: Partial<Record<status, ErrorClass>> = {
   [status.NOT_FOUND]: NotFoundError,
@@ -55,7 +81,7 @@ function isGrpcStatus(error: unknown): error is GrpcStatusLike {
 
 /** Converts a grpc-js call error into the matching TeleportError (others pass through). */
 export function fromGrpcError(error: unknown): unknown {
-  if (error instanceof TeleportError || !isGrpcStatus(error)) return error;
+  if (error instanceof TeleportError || error instanceof ConflictError || !isGrpcStatus(error)) return error;
   const ErrorType = BY_CODE[error.code] ?? TeleportError;
   // `details` is the server's message; grpc-js prefixes `message` with "<code> <NAME>: ".
   return new ErrorType(error.details || error.message || `gRPC status ${error.code}`, error.code, {
