@@ -18,40 +18,31 @@ export class TeleportError extends Error implements Classified {
   }
 }
 
-export class NotFoundError extends TeleportError {
+/** A refusal that retrying cannot change (the request, the permission or the server is wrong). */
+export class PermanentTeleportError extends TeleportError {
   override readonly failure: Failure = "permanent";
 }
-export class AlreadyExistsError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
-export class AccessDeniedError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
+
+export class NotFoundError extends PermanentTeleportError {}
+export class AlreadyExistsError extends PermanentTeleportError {}
+export class AccessDeniedError extends PermanentTeleportError {}
 /** The plugin-data CAS precondition failed: re-read and retry (see casRetry). */
 export class CompareFailedError extends ConflictError {
   constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
     super(message, options);
   }
 }
-export class BadParameterError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
+export class BadParameterError extends PermanentTeleportError {}
 export class LimitExceededError extends TeleportError {}
 /** The Auth Service could not be reached or did not answer in time. */
 export class ConnectionProblemError extends TeleportError {
   override readonly unavailable: boolean = true;
 }
-export class NotImplementedError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
+export class NotImplementedError extends PermanentTeleportError {}
 /** Credentials missing, unreadable, malformed or expired. */
-export class CredentialsError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
+export class CredentialsError extends PermanentTeleportError {}
 /** The Auth Service is older than the plugin supports. */
-export class IncompatibleVersionError extends TeleportError {
-  override readonly failure: Failure = "permanent";
-}
+export class IncompatibleVersionError extends PermanentTeleportError {}
 
 type ErrorClass = new (message: string, code?: status, options?: ErrorOptions) => Error;
 
