@@ -372,6 +372,7 @@ export class TeleportDouble {
     this.#denied.set(user, kinds);
   }
 
+  /** Undoes denyAccess. */
   allowAccess(user: string, kind: string): void {
     this.#denied.get(user)?.delete(kind);
   }

@@ -53,6 +53,7 @@ function resourceLabels(env: ConditionEnv): Dict {
   );
 }
 
+/** The variable whose use makes the rules fetch the requester's traits. */
 export const TRAITS_VARIABLE = "user.traits";
 
 const VARIABLES: Record<string, Variable> = {
