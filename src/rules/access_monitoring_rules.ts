@@ -12,7 +12,7 @@
  */
 import type { RecipientRules } from "../core/routing.ts";
 import type { AccessMonitoringRule, AccessRequest, WatchEvent } from "../core/types.ts";
-import { AccessDeniedError, NotFoundError } from "../teleport/errors.ts";
+import { AccessDeniedError, NotFoundError, NotImplementedError } from "../teleport/errors.ts";
 import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { getLog } from "../ops/logging.ts";
 import { type CachedRule, RulesCache } from "./cache.ts";
@@ -97,12 +97,16 @@ export class AccessMonitoringRules implements RecipientRules {
         this.#log.info("Access monitoring rules loaded", { rules: this.cache.size });
         return;
       } catch (error) {
-        if (error instanceof AccessDeniedError) {
+        if (error instanceof AccessDeniedError || error instanceof NotImplementedError) {
+          // Retrying cannot fix these: no permission, or a server without the rules service.
+          const fix = error instanceof AccessDeniedError
+            ? RULES_PERMISSION_FIX
+            : "Teleport 16.2 or newer has it";
           this.cache.finishListing(token, []);
           this.#problem(
             "rules",
             `Cannot list access monitoring rules (${error.message}), so rules are ignored and role ` +
-              `annotations decide the recipients; ${RULES_PERMISSION_FIX}`,
+              `annotations decide the recipients; ${fix}`,
           );
           return;
         }

@@ -12,7 +12,12 @@ import {
   type RulesSource,
   TRAITS_PERMISSION_WARNING,
 } from "../../src/rules/access_monitoring_rules.ts";
-import { AccessDeniedError, ConnectionProblemError, NotFoundError } from "../../src/teleport/errors.ts";
+import {
+  AccessDeniedError,
+  ConnectionProblemError,
+  NotFoundError,
+  NotImplementedError,
+} from "../../src/teleport/errors.ts";
 import type { AccessMonitoringRule } from "../../src/core/types.ts";
 import { request, rule } from "./helpers.ts";
 
@@ -207,6 +212,17 @@ Deno.test("list denied: rules ignored, a warning with the fix and a readiness pr
   assert.equal(await amr.recipientsFor(request()), undefined);
   assert.match(log.warnings.join("\n"), /Cannot list access monitoring rules .*access-plugin/);
   assert.equal(amr.problems().length, 1);
+});
+
+Deno.test("a server without the rules service: no retry, rules ignored, a readiness problem", async () => {
+  const source = new FakeSource();
+  source.listError = new NotImplementedError("unknown service teleport.accessmonitoringrules.v1");
+  const log = new RecordingLog();
+  const amr = new AccessMonitoringRules({ pluginName: "pagerduty", source, log });
+  await amr.onInit(["access_request", "access_monitoring_rule"]);
+  assert.equal(source.listCalls, 1);
+  assert.match(amr.problems().join("\n"), /unknown service/);
+  assert.equal(log.warnings.length, 1);
 });
 
 Deno.test("a listing that fails for another reason is retried until it succeeds", async () => {
