@@ -12,6 +12,7 @@ import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf"
 import type { TeleportConfig } from "../config/types.ts";
 import type { AccessRequestSource, ReviewResult, ReviewSubmission, WatchSource } from "../core/ports.ts";
 import {
+  GetUserRequestSchema,
   ListAccessRequestsRequestSchema,
   PingRequestSchema,
   WatchSchema,
@@ -22,19 +23,22 @@ import {
   PluginDataFilterSchema,
   RequestState as WireRequestState,
 } from "./gen/teleport/legacy/types/types_pb.ts";
+import { ListAccessMonitoringRulesWithFilterRequestSchema } from "./gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import {
   accessRequestFromWire,
   KIND_ACCESS_REQUEST,
   pluginDataUpdateToWire,
   reviewSubmissionToWire,
+  traitsFromWire,
   watchKindsToWire,
 } from "./codec.ts";
+import { ruleFromWire } from "./rules_codec.ts";
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
 import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
 import { AccessDeniedError, fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
-import { type RpcMethod, rpcMethod } from "./rpc.ts";
-import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
+import { type RpcMethod, rpcMethod, rulesRpcMethod } from "./rpc.ts";
+import type { AccessMonitoringRule, AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
 
@@ -42,6 +46,8 @@ import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "
 export const MIN_SERVER_VERSION = "6.1.0";
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const LIST_PAGE_SIZE = 500;
+/** Upstream's page size for ListAccessMonitoringRulesWithFilter. */
+const RULES_PAGE_SIZE = 1000;
 
 const RPC = {
   ping: rpcMethod("ping"),
@@ -51,6 +57,8 @@ const RPC = {
   submitAccessReview: rpcMethod("submitAccessReview"),
   getAccessRequestsV2: rpcMethod("getAccessRequestsV2"),
   listAccessRequests: rpcMethod("listAccessRequests"),
+  getUser: rpcMethod("getUser"),
+  listRules: rulesRpcMethod("listAccessMonitoringRulesWithFilter"),
 };
 
 export interface TeleportClientOptions {
@@ -162,6 +170,33 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
       if (page.length > 0) return page[0];
     }
     return null;
+  }
+
+  /**
+   * Every access_monitoring_rule about access requests whose notification is for
+   * `notificationName`, paged to the end (the server filters; see the double).
+   */
+  async listAccessMonitoringRules(notificationName: string): Promise<AccessMonitoringRule[]> {
+    const rules: AccessMonitoringRule[] = [];
+    let pageToken = "";
+    do {
+      const request = create(ListAccessMonitoringRulesWithFilterRequestSchema, {
+        pageSize: BigInt(RULES_PAGE_SIZE),
+        pageToken,
+        subjects: [KIND_ACCESS_REQUEST],
+        notificationName,
+      });
+      const page = await this.#unary(RPC.listRules, request);
+      rules.push(...page.rules.map(ruleFromWire));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return rules;
+  }
+
+  /** A user's traits (GetUser without secrets); AccessDeniedError without `user: read`. */
+  async getUserTraits(user: string): Promise<Record<string, string[]>> {
+    const wire = await this.#unary(RPC.getUser, create(GetUserRequestSchema, { Name: user }));
+    return traitsFromWire(wire);
   }
 
   /** Events until `signal` aborts or the client is closed; reconnects on its own. */
