@@ -34,7 +34,10 @@ export interface AccessRequestSource {
    * Every plugin data entry of `plugin` on access requests (the startup sweep for
    * requests deleted while no instance ran). Teleport's GetPluginData has no paging.
    */
-  listPluginData(plugin: string, signal?: AbortSignal): Promise<Array<{ requestId: string; data: PluginDataMap }>>;
+  listPluginData(
+    plugin: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ requestId: string; data: PluginDataMap }>>;
   /** Fetch one request by id, or null when it no longer exists. */
   getRequest(requestId: string, signal?: AbortSignal): Promise<AccessRequest | null>;
 }

@@ -25,6 +25,14 @@
  *   getRequest(id): AccessRequest | undefined
  *   pluginData(id, plugin): Record<string, string> | undefined
  *   reviewsSubmittedBy(user): SubmittedReview[]
+ *   Access monitoring rules and users (teleport.accessmonitoringrules.v1, GetUser):
+ *   upsertRule(rule, extras?)          validates as Teleport does (throws DoubleRpcError), stores, emits PUT
+ *   deleteRule(name)                   emits DELETE (kind access_monitoring_rule, version v1)
+ *   rulesPageCap: number               the server's page size cap for ListAccessMonitoringRulesWithFilter
+ *   setUser(name, traits)              a user with traits, read by GetUser
+ *   denyAccess(user, kind) / allowAccess(user, kind)
+ *                                      RBAC: the caller may not read/list/watch that kind
+ *                                      ("access_monitoring_rule", "user", "access_request")
  *   Fault hooks:
  *   restart({ graceful }): Promise<void>  graceful = GOAWAY (tryShutdown), watch streams end, rebind the
  *                                      same port; abrupt = connections destroyed, then rebind
@@ -41,6 +49,7 @@ import * as grpc from "@grpc/grpc-js";
 import { clone, create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import {
+  type GetUserRequest,
   type ListAccessRequestsRequest,
   ListAccessRequestsResponseSchema,
   type PingRequest,
@@ -61,6 +70,7 @@ import {
   type PluginDataUpdateParams,
   PluginDataV3Schema,
   RequestState,
+  UserV2Schema,
   type WatchKind,
 } from "../teleport/gen/teleport/legacy/types/types_pb.ts";
 import {
@@ -76,10 +86,22 @@ import {
   KIND_PLUGIN_DATA,
   labelValuesToWire,
   putEvent,
+  type RuleExtras,
+  rulePutEvent,
+  ruleToWire,
   withGogoDefaults,
 } from "./teleport_wire.ts";
-import { authServiceDefinition } from "../teleport/rpc.ts";
-import type { AccessRequest } from "../core/types.ts";
+import { authServiceDefinition, rulesServiceDefinition } from "../teleport/rpc.ts";
+import type { AccessMonitoringRule, AccessRequest } from "../core/types.ts";
+import {
+  type AccessMonitoringRule as WireRule,
+  AccessMonitoringRuleSchema,
+  type ListAccessMonitoringRulesWithFilterRequest,
+  ListAccessMonitoringRulesWithFilterResponseSchema,
+} from "../teleport/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
+import { KIND_ACCESS_MONITORING_RULE } from "../teleport/rules_codec.ts";
+import { Condition } from "../rules/condition.ts";
+import { parseClock } from "../rules/schedule.ts";
 import { TestPki } from "./pki.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
 
@@ -141,6 +163,8 @@ const STATE_VERBS: Partial<Record<RequestState, string>> = {
   [RequestState.PROMOTED]: "promoted",
 };
 const MAX_LIST_LIMIT = 16_000;
+const KIND_USER = "user";
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const DEFAULT_LIST_LIMIT = 1_000;
 
 function fail(code: grpc.status, message: string): never {
@@ -161,6 +185,8 @@ export class TeleportDouble {
   readonly calls: Record<string, number> = {};
   readonly ping: PingSettings;
   listAccessRequestsUnimplemented = false;
+  /** Page size cap of ListAccessMonitoringRulesWithFilter (a server clamps what the client asks). */
+  rulesPageCap = 1_000;
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
@@ -176,6 +202,10 @@ export class TeleportDouble {
   readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
   readonly #watchers = new Set<Watcher>();
   readonly #routers: TlsRouter[] = [];
+  readonly #rules = new Map<string, WireRule>();
+  readonly #users = new Map<string, Record<string, string[]>>();
+  /** caller → resource kinds it may not read, list or watch. */
+  readonly #denied = new Map<string, Set<string>>();
 
   private constructor(readonly pki: TestPki, options: TeleportDoubleOptions) {
     this.ping = {
@@ -208,7 +238,7 @@ export class TeleportDouble {
   }
 
   get watcherCount(): number {
-    return this.#watchers.size;
+    return new Set([...this.#watchers].map((watcher) => watcher.call)).size;
   }
 
   // ---- test-facing state API -------------------------------------------------------
@@ -289,7 +319,9 @@ export class TeleportDouble {
 
   deleteRequest(id: string): void {
     if (!this.#requests.delete(id)) fail(grpc.status.NOT_FOUND, `access request "${id}" not found`);
-    for (const watcher of this.#watchers) watcher.call.write(deleteEvent(KIND_ACCESS_REQUEST, id));
+    for (const watcher of this.#watchersOf(KIND_ACCESS_REQUEST)) {
+      watcher.call.write(deleteEvent(KIND_ACCESS_REQUEST, id));
+    }
   }
 
   getRequest(id: string): AccessRequest | undefined {
@@ -306,6 +338,43 @@ export class TeleportDouble {
     return this.#reviewLog.filter((review) => review.author === user).map(({ author: _, ...review }) =>
       review
     );
+  }
+
+  /** Creates or replaces a rule after Teleport's validation (ValidateAccessMonitoringRule); emits PUT. */
+  upsertRule(rule: AccessMonitoringRule, extras: RuleExtras = {}): void {
+    const wire = ruleToWire(rule, extras);
+    validateRule(wire);
+    this.#rules.set(rule.name, wire);
+    for (const watcher of this.#watchersOf(KIND_ACCESS_MONITORING_RULE)) {
+      watcher.call.write(rulePutEvent(clone(AccessMonitoringRuleSchema, wire)));
+    }
+  }
+
+  /** Deletes a rule; emits DELETE with the rule's header. */
+  deleteRule(name: string): void {
+    if (!this.#rules.delete(name)) {
+      fail(grpc.status.NOT_FOUND, `access_monitoring_rule "${name}" doesn't exist`);
+    }
+    for (const watcher of this.#watchersOf(KIND_ACCESS_MONITORING_RULE)) {
+      watcher.call.write(deleteEvent(KIND_ACCESS_MONITORING_RULE, name, "v1"));
+    }
+  }
+
+  /** Creates or replaces a user with these traits. */
+  setUser(name: string, traits: Record<string, string[]>): void {
+    this.#users.set(name, structuredClone(traits));
+  }
+
+  /** RBAC: `user` may no longer read, list or watch resources of `kind`. */
+  denyAccess(user: string, kind: string): void {
+    const kinds = this.#denied.get(user) ?? new Set();
+    kinds.add(kind);
+    this.#denied.set(user, kinds);
+  }
+
+  /** Undoes denyAccess. */
+  allowAccess(user: string, kind: string): void {
+    this.#denied.get(user)?.delete(kind);
   }
 
   // ---- fault hooks ---------------------------------------------------------------------
@@ -350,6 +419,13 @@ export class TeleportDouble {
   async #listen(port: number): Promise<void> {
     const server = new grpc.Server();
     server.addService(authServiceDefinition(), this.#handlers());
+    server.addService(rulesServiceDefinition(), {
+      ListAccessMonitoringRulesWithFilter: this.#unary(
+        "ListAccessMonitoringRulesWithFilter",
+        (request: ListAccessMonitoringRulesWithFilterRequest, call) =>
+          this.#listRules(callerOf(call), request),
+      ),
+    });
     for (let attempt = 0;; attempt++) {
       try {
         this.port = await new Promise<number>((resolve, reject) =>
@@ -416,6 +492,10 @@ export class TeleportDouble {
           }
           call.end();
         },
+      ),
+      GetUser: this.#unary(
+        "GetUser",
+        (request: GetUserRequest, call) => this.#getUser(callerOf(call), request),
       ),
       WatchEvents: this.#streaming(
         "WatchEvents",
@@ -484,9 +564,15 @@ export class TeleportDouble {
     const { Kinds: kinds, AllowPartialSuccess: partial } = call.request;
     if (kinds.length === 0) fail(grpc.status.PERMISSION_DENIED, "can't setup global watch");
     const accepted: WatchKind[] = [];
+    const caller = callerOf(call);
     for (const kind of kinds) {
-      if (kind.Kind === KIND_ACCESS_REQUEST) accepted.push(kind);
-      else if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
+      if (!WATCHABLE.has(kind.Kind)) {
+        if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
+      } else if (this.#isDenied(caller, kind.Kind)) {
+        if (!partial) fail(grpc.status.PERMISSION_DENIED, accessDenied("read", kind.Kind));
+      } else {
+        accepted.push(kind);
+      }
     }
     if (accepted.length === 0) {
       fail(grpc.status.INVALID_ARGUMENT, "none of the requested kinds can be watched");
@@ -500,8 +586,52 @@ export class TeleportDouble {
     }
   }
 
+  #watchersOf(kind: string): Watcher[] {
+    return [...this.#watchers].filter((watcher) => watcher.kind.Kind === kind);
+  }
+
+  #isDenied(caller: string, kind: string): boolean {
+    return this.#denied.get(caller)?.has(kind) ?? false;
+  }
+
+  /** services.MatchAccessMonitoringRule filters, then a page from `page_token` on (names in order). */
+  #listRules(caller: string, request: ListAccessMonitoringRulesWithFilterRequest) {
+    if (this.#isDenied(caller, KIND_ACCESS_MONITORING_RULE)) {
+      fail(grpc.status.PERMISSION_DENIED, accessDenied("list", KIND_ACCESS_MONITORING_RULE));
+    }
+    const requested = Number(request.pageSize);
+    const pageSize = requested <= 0 || requested > this.rulesPageCap ? this.rulesPageCap : requested;
+    const matching = [...this.#rules.values()]
+      .filter((rule) => {
+        const spec = rule.spec!;
+        return request.subjects.every((subject) => spec.subjects.includes(subject)) &&
+          (!request.notificationName || spec.notification?.name === request.notificationName) &&
+          (!request.automaticReviewName || spec.automaticReview?.integration === request.automaticReviewName);
+      })
+      .sort((a, b) => a.metadata!.name.localeCompare(b.metadata!.name))
+      .filter((rule) => rule.metadata!.name >= request.pageToken);
+    return create(ListAccessMonitoringRulesWithFilterResponseSchema, {
+      rules: matching.slice(0, pageSize).map((rule) => clone(AccessMonitoringRuleSchema, rule)),
+      nextPageToken: matching.at(pageSize)?.metadata?.name ?? "",
+    });
+  }
+
+  #getUser(caller: string, request: GetUserRequest) {
+    if (this.#isDenied(caller, KIND_USER)) {
+      fail(grpc.status.PERMISSION_DENIED, accessDenied("read", KIND_USER));
+    }
+    const traits = this.#users.get(request.Name) ??
+      fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(request.Name)} is not found`);
+    return create(UserV2Schema, {
+      Kind: KIND_USER,
+      Version: "v2",
+      Metadata: create(MetadataSchema, { Name: request.Name, Namespace: DEFAULT_NAMESPACE }),
+      Spec: { Traits: labelValuesToWire(traits) },
+    });
+  }
+
   #broadcastPut(request: AccessRequestV3): void {
-    for (const watcher of this.#watchers) {
+    for (const watcher of this.#watchersOf(KIND_ACCESS_REQUEST)) {
       if (matchesWatchFilter(request, watcher.kind.Filter)) {
         watcher.call.write(putEvent(clone(AccessRequestV3Schema, request)));
       }
@@ -610,6 +740,65 @@ export class TeleportDouble {
       (!filter?.User || request.Spec!.User === filter.User) &&
       (!filter?.State || request.Spec!.State === filter.State)
     );
+  }
+}
+
+const WATCHABLE = new Set([KIND_ACCESS_REQUEST, KIND_ACCESS_MONITORING_RULE]);
+
+function accessDenied(verb: string, kind: string): string {
+  return `access denied to perform action "${verb}" on "${kind}"`;
+}
+
+/** lib/services ValidateAccessMonitoringRule, with Teleport's messages. */
+function validateRule(rule: WireRule): void {
+  const invalid = (message: string): never => fail(grpc.status.INVALID_ARGUMENT, message);
+  if (rule.kind !== KIND_ACCESS_MONITORING_RULE) invalid(`invalid kind: ${JSON.stringify(rule.kind)}`);
+  if (rule.version !== "v1") invalid(`invalid version: ${JSON.stringify(rule.version)}`);
+  if (!rule.metadata?.name) invalid("accessMonitoringRule metadata is missing");
+  const spec = rule.spec ?? invalid("accessMonitoringRule spec is missing");
+  if (spec.subjects.length === 0) invalid("accessMonitoringRule subject is missing");
+  if (spec.condition === "") invalid("accessMonitoringRule condition is missing");
+  for (const [name, schedule] of Object.entries(spec.schedules)) {
+    const shifts = schedule.time?.shifts ?? [];
+    if (shifts.length === 0) invalid(`accessMonitoringRule schedule ${JSON.stringify(name)} has no shifts`);
+    for (const shift of shifts) {
+      if (!WEEKDAYS.includes(shift.weekday)) invalid(`invalid weekday: ${JSON.stringify(shift.weekday)}`);
+      let ordered = false;
+      try {
+        ordered = parseClock(shift.start) < parseClock(shift.end);
+      } catch (error) {
+        invalid(`invalid shift: ${(error as Error).message}`);
+      }
+      if (!ordered) invalid(`invalid shift: start ${shift.start} must be before end ${shift.end}`);
+    }
+  }
+  if (spec.notification && spec.notification.name === "") {
+    invalid("accessMonitoringRule notification plugin name is missing");
+  }
+  if (spec.automaticReview) {
+    if (spec.automaticReview.integration === "") {
+      invalid("accessMonitoringRule automatic_review integration is missing");
+    }
+    if (!["APPROVED", "DENIED"].includes(spec.automaticReview.decision)) {
+      invalid(
+        `accessMonitoringRule automatic_review decision ${
+          JSON.stringify(spec.automaticReview.decision)
+        } is invalid`,
+      );
+    }
+  }
+  if (spec.subjects.includes(KIND_ACCESS_REQUEST)) {
+    try {
+      Condition.parse(spec.condition);
+    } catch (error) {
+      invalid(`accessMonitoringRule condition is invalid: ${(error as Error).message}`);
+    }
+    if (!["", "reviewed"].includes(spec.desiredState)) {
+      invalid(`accessMonitoringRule desired_state ${JSON.stringify(spec.desiredState)} is invalid`);
+    }
+    if (!spec.notification && !spec.automaticReview) {
+      invalid("one of notification or automatic_review must be configured");
+    }
   }
 }
 
