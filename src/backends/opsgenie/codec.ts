@@ -6,7 +6,7 @@
 import type { Notification, PluginStateCodec } from "../../core/backend.ts";
 import type { PluginState } from "../../core/state.ts";
 import type { PluginDataMap } from "../../core/types.ts";
-import { decodeCommon, encodeCommon } from "../plugin_data_common.ts";
+import { decodeExtras, decodeRequestKeys, encodeExtras, encodeRequestKeys } from "../plugin_data_extras.ts";
 
 /** The one notification key: Opsgenie gets one alert for all responders. */
 export const ALERT_KEY = "";
@@ -23,8 +23,8 @@ export const opsgenieCodec: PluginStateCodec = {
       alert_id: alert?.ids.alertId ?? "",
       // Upstream declares it and never sets it; kept empty so its decoder is content.
       service_id: "",
-      alert_alias: alert?.ids.alias ?? "",
-      ...encodeCommon(state),
+      ...encodeRequestKeys(state),
+      ...encodeExtras(state, { alert_alias: alert?.ids.alias ?? "" }),
     };
   },
   decode(data: PluginDataMap): PluginState {
@@ -32,6 +32,6 @@ export const opsgenieCodec: PluginStateCodec = {
     const notifications: Notification[] = alertId
       ? [{ key: ALERT_KEY, ids: { alertId, alias: data.alert_alias ?? "" } }]
       : [];
-    return { notifications, ...decodeCommon(data) };
+    return { ...decodeExtras(data), ...decodeRequestKeys(data), notifications };
   },
 };

@@ -7,9 +7,9 @@
  * incident's ids go to `incident_id`/`service_id`. Our additions live in extra keys
  * the Go plugin never writes (its updates only touch its own nine).
  */
-import type { Notification, PluginStateCodec, ResolutionTag } from "../../core/backend.ts";
+import type { Notification, PluginStateCodec } from "../../core/backend.ts";
 import { emptyState, type PluginState } from "../../core/state.ts";
-import { decodeExtras, encodeExtras } from "../plugin_data_extras.ts";
+import { decodeExtras, decodeRequestKeys, encodeExtras, encodeRequestKeys } from "../plugin_data_extras.ts";
 import type { PluginDataMap } from "../../core/types.ts";
 
 /** An incident beyond the first, as kept in `extra_incidents`. */
@@ -32,8 +32,6 @@ export const GO_KEYS = [
   "resolve_reason",
 ] as const;
 
-const RESOLUTIONS: ReadonlySet<string> = new Set(["approved", "denied", "promoted", "expired"]);
-
 /** A notification of this backend: one incident in one service. */
 export function incidentNotification(target: string, serviceId: string, incidentId: string): Notification {
   return { key: target, ids: { service_id: serviceId, incident_id: incidentId } };
@@ -50,13 +48,7 @@ export function encodePluginState(state: PluginState): PluginDataMap {
   return {
     incident_id: first?.ids.incident_id ?? "",
     service_id: first?.ids.service_id ?? "",
-    user: state.user,
-    roles: state.roles.join(","),
-    created: state.created === undefined ? "" : String(state.created),
-    request_reason: state.requestReason,
-    reviews_count: state.reviewsCount === 0 ? "" : String(state.reviewsCount),
-    resolution: state.resolution,
-    resolve_reason: state.resolveReason,
+    ...encodeRequestKeys(state),
     ...encodeExtras(state, {
       target: first?.key ?? "",
       extra_incidents: extras.length ? JSON.stringify(extras) : "",
@@ -67,9 +59,6 @@ export function encodePluginState(state: PluginState): PluginDataMap {
 /** Decodes what either plugin wrote; unknown or malformed extras read as absent. */
 export function decodePluginState(data: PluginDataMap | null | undefined): PluginState {
   if (!data) return emptyState();
-  const created = Number.parseInt(data.created ?? "", 10);
-  const reviews = Number.parseInt(data.reviews_count ?? "", 10);
-  const resolution = data.resolution ?? "";
   const notifications: Notification[] = [];
   if (data.incident_id) {
     notifications.push(incidentNotification(data.target ?? "", data.service_id ?? "", data.incident_id));
@@ -77,17 +66,7 @@ export function decodePluginState(data: PluginDataMap | null | undefined): Plugi
   for (const extra of decodeExtraIncidents(data.extra_incidents)) {
     notifications.push(incidentNotification(extra.target, extra.serviceId, extra.incidentId));
   }
-  return {
-    ...decodeExtras(data),
-    notifications,
-    user: data.user ?? "",
-    roles: data.roles ? data.roles.split(",") : [],
-    created: Number.isFinite(created) ? created : undefined,
-    requestReason: data.request_reason ?? "",
-    reviewsCount: Number.isFinite(reviews) && reviews > 0 ? reviews : 0,
-    resolution: RESOLUTIONS.has(resolution) ? resolution as ResolutionTag : "",
-    resolveReason: data.resolve_reason ?? "",
-  };
+  return { ...decodeExtras(data), ...decodeRequestKeys(data), notifications };
 }
 
 /** The codec the core uses for PagerDuty. */
