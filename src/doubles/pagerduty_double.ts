@@ -183,6 +183,11 @@ export class PagerDutyDouble {
     this.#onCalls.push({ level: 1, ...spec });
   }
 
+  /** The services, as added. */
+  services(): DoubleService[] {
+    return [...this.#services];
+  }
+
   incidents(): DoubleIncident[] {
     return this.#incidents.map((i) => ({ ...i, notes: i.notes.map((n) => ({ ...n })) }));
   }
