@@ -11,11 +11,15 @@
 
 export type Failure = "transient" | "permanent";
 
+/** What kind of refusal a permanent error is, where callers act on the difference. */
+export type Refusal = "access-denied" | "not-found" | "not-implemented" | "invalid";
+
 /** An error whose adapter said how to treat it. */
 export interface Classified {
   readonly failure: Failure;
   /** The Auth Service could not be reached: wait on the shared circuit, not per request. */
   readonly unavailable?: boolean;
+  readonly refusal?: Refusal;
 }
 
 /** A compare-and-swap write lost to a concurrent writer: re-read and try again. */
@@ -49,6 +53,11 @@ export function failureOf(error: unknown): Failure {
 /** Whether the error says the Auth Service is unreachable. */
 export function isUnavailable(error: unknown): boolean {
   return isClassified(error) && error.unavailable === true;
+}
+
+/** The kind of refusal, when the adapter said. */
+export function refusalOf(error: unknown): Refusal | undefined {
+  return isClassified(error) ? error.refusal : undefined;
 }
 
 /** The message of any thrown value. */

@@ -25,8 +25,11 @@ const log = getLog("core");
 /** Watch kinds and handlers of other resources the composition root wants (e.g. monitoring rules). */
 export interface WatchExtension {
   kinds: string[];
-  /** Called at every (re)connect, before the resync (e.g. to re-list rules). */
-  onInit(signal: AbortSignal): Promise<void>;
+  /**
+   * Called at every (re)connect with the kinds Teleport accepted, before the resync
+   * (e.g. to re-list rules). The signal aborts after EXTENSION_INIT_BUDGET_MS.
+   */
+  onInit(confirmedKinds: string[], signal: AbortSignal): Promise<void>;
   /** Called for events of `kinds`. */
   onEvent(event: WatchEvent): void;
 }
@@ -83,6 +86,8 @@ const DEFAULT_RETRY: BackoffBounds = { baseMs: 1_000, capMs: 60_000 };
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 /** Inside the lease, and well inside the 15 s shutdown grace. */
 export const DEFAULT_PASS_BUDGET_MS = 10_000;
+/** How long a resync waits for the extension's own listing before going on without it. */
+export const EXTENSION_INIT_BUDGET_MS = 10_000;
 /** Passes in flight at once by default. */
 export const DEFAULT_CONCURRENCY = 64;
 /** A permanent error is looked at again hourly, or when the request changes. */
@@ -114,6 +119,8 @@ export class AccessRequestPlugin {
   #resyncing = false;
   #resyncAgain = false;
   #sweptPluginData = false;
+  /** Settles when the extension's (re)connect work is done: passes route only after it. */
+  #extensionReady: Promise<void> = Promise.resolve();
 
   constructor(opts: PluginOptions) {
     this.#o = opts;
@@ -214,6 +221,13 @@ export class AccessRequestPlugin {
       throw new Error("failed to initialize watcher for all the required resources: access_request");
     }
     log.debug("Watcher connected");
+    const extension = this.#o.extension;
+    if (extension) {
+      const budget = AbortSignal.any([this.#signal, AbortSignal.timeout(EXTENSION_INIT_BUDGET_MS)]);
+      this.#extensionReady = extension.onInit(confirmedKinds, budget).catch((error) => {
+        log.warn("Watch extension failed to initialise: {error}", { error: describe(error) });
+      });
+    }
     this.#lostReason = undefined;
     this.#circuit.close();
     this.#markReady();
@@ -269,7 +283,7 @@ export class AccessRequestPlugin {
   }
 
   async #resyncOnce(signal: AbortSignal): Promise<void> {
-    await this.#o.extension?.onInit(signal);
+    await this.#extensionReady;
     const pending = new Set<string>();
     for await (const page of this.#o.teleport.pendingRequests(signal)) {
       for (const request of page) {
@@ -310,6 +324,7 @@ export class AccessRequestPlugin {
     let outcome: Outcome;
     try {
       await this.#circuit.ready(signal);
+      await this.#extensionReady;
       const view = this.#views.get(id) ?? await this.#fetch(id, signal);
       outcome = await this.#reconciler.reconcile(view, signal);
     } catch (error) {

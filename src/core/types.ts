@@ -67,3 +67,6 @@ export type WatchEvent =
 
 /** A plugin data entry: a flat string map, as Teleport stores it. */
 export type PluginDataMap = Record<string, string>;
+
+/** The watch kind of Access Monitoring Rules. */
+export const KIND_ACCESS_MONITORING_RULE = "access_monitoring_rule";

@@ -136,6 +136,11 @@ export class PagerDutyDouble extends HttpApiDouble {
     this.#onCalls.push({ level: 1, ...spec });
   }
 
+  /** The services, as added. */
+  services(): DoubleService[] {
+    return [...this.#services];
+  }
+
   incidents(): DoubleIncident[] {
     return this.#incidents.map((i) => ({ ...i, notes: i.notes.map((n) => ({ ...n })) }));
   }

@@ -12,19 +12,19 @@
  */
 import type { RecipientRules } from "../core/routing.ts";
 import type { AccessMonitoringRule, AccessRequest, WatchEvent } from "../core/types.ts";
-import { AccessDeniedError, NotFoundError, NotImplementedError } from "../teleport/errors.ts";
+import { describe, refusalOf } from "../core/errors.ts";
 import { DecorrelatedBackoff, sleep } from "../ops/backoff.ts";
 import { getLog } from "../ops/logging.ts";
 import { type CachedRule, RulesCache } from "./cache.ts";
 import { TRAITS_VARIABLE } from "./condition.ts";
 import { inAnySchedule } from "./schedule.ts";
-import { KIND_ACCESS_MONITORING_RULE } from "../teleport/rules_codec.ts";
+import { KIND_ACCESS_MONITORING_RULE } from "../core/types.ts";
 
 /** What the rules need from Teleport (TeleportClient implements it). */
 export interface RulesSource {
   /** Every rule about access requests for `notificationName`, all pages. */
   listAccessMonitoringRules(notificationName: string): Promise<AccessMonitoringRule[]>;
-  /** The user's traits; AccessDeniedError without permission to read users. */
+  /** The user's traits; an "access-denied" refusal without permission to read users. */
   getUserTraits(user: string): Promise<Record<string, string[]>>;
 }
 
@@ -97,15 +97,14 @@ export class AccessMonitoringRules implements RecipientRules {
         this.#log.info("Access monitoring rules loaded", { rules: this.cache.size });
         return;
       } catch (error) {
-        if (error instanceof AccessDeniedError || error instanceof NotImplementedError) {
+        const refusal = refusalOf(error);
+        if (refusal === "access-denied" || refusal === "not-implemented") {
           // Retrying cannot fix these: no permission, or a server without the rules service.
-          const fix = error instanceof AccessDeniedError
-            ? RULES_PERMISSION_FIX
-            : "Teleport 16.2 or newer has it";
+          const fix = refusal === "access-denied" ? RULES_PERMISSION_FIX : "Teleport 16.2 or newer has it";
           this.cache.finishListing(token, []);
           this.#problem(
             "rules",
-            `Cannot list access monitoring rules (${error.message}), so rules are ignored and role ` +
+            `Cannot list access monitoring rules (${describe(error)}), so rules are ignored and role ` +
               `annotations decide the recipients; ${fix}`,
           );
           return;
@@ -188,8 +187,8 @@ export class AccessMonitoringRules implements RecipientRules {
       this.#problems.delete("traits");
       return traits;
     } catch (error) {
-      if (error instanceof NotFoundError) return {};
-      if (!(error instanceof AccessDeniedError)) throw error;
+      if (refusalOf(error) === "not-found") return {};
+      if (refusalOf(error) !== "access-denied") throw error;
       if (!this.#problems.has("traits")) {
         this.#problem(
           "traits",

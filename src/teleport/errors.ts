@@ -5,13 +5,14 @@
  * reviewed this request").
  */
 import { status } from "@grpc/grpc-js";
-import { type Classified, ConflictError, type Failure } from "../core/errors.ts";
+import { type Classified, ConflictError, type Failure, type Refusal } from "../core/errors.ts";
 
 /** A Teleport failure; `failure` tells the core whether a retry can help (classified once, here). */
 export class TeleportError extends Error implements Classified {
   /** Unclassified server trouble (INTERNAL, UNKNOWN, ABORTED…) may pass: transient. */
   readonly failure: Failure = "transient";
   readonly unavailable: boolean = false;
+  readonly refusal?: Refusal;
   constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -23,22 +24,30 @@ export class PermanentTeleportError extends TeleportError {
   override readonly failure: Failure = "permanent";
 }
 
-export class NotFoundError extends PermanentTeleportError {}
+export class NotFoundError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "not-found";
+}
 export class AlreadyExistsError extends PermanentTeleportError {}
-export class AccessDeniedError extends PermanentTeleportError {}
+export class AccessDeniedError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "access-denied";
+}
 /** The plugin-data CAS precondition failed: re-read and retry (see casRetry). */
 export class CompareFailedError extends ConflictError {
   constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
     super(message, options);
   }
 }
-export class BadParameterError extends PermanentTeleportError {}
+export class BadParameterError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "invalid";
+}
 export class LimitExceededError extends TeleportError {}
 /** The Auth Service could not be reached or did not answer in time. */
 export class ConnectionProblemError extends TeleportError {
   override readonly unavailable: boolean = true;
 }
-export class NotImplementedError extends PermanentTeleportError {}
+export class NotImplementedError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "not-implemented";
+}
 /** Credentials missing, unreadable, malformed or expired. */
 export class CredentialsError extends PermanentTeleportError {}
 /** The Auth Service is older than the plugin supports. */

@@ -2,7 +2,7 @@
 import type { AccessMonitoringRule as WireRule } from "./gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import type { AccessMonitoringRule, RuleSchedule } from "../core/types.ts";
 
-export const KIND_ACCESS_MONITORING_RULE = "access_monitoring_rule";
+export { KIND_ACCESS_MONITORING_RULE } from "../core/types.ts";
 
 /** The domain view of a wire rule; absent sub-messages read as empty. */
 export function ruleFromWire(rule: WireRule): AccessMonitoringRule {
