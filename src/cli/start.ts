@@ -32,7 +32,7 @@ export async function start<C extends { log: LogConfig }>(
   spec: ProgramSpec<C>,
 ): Promise<number> {
   const { config, warnings } = await spec.loadConfig(opts.config);
-  await setupLogging(config.log, { debug: opts.debug, secrets: spec.secretsOf(config) });
+  await setupLogging(config.log, { debug: opts.debug, secrets: spec.secretsOf(config), program: spec.name });
   const log = getLog("cli");
   if (opts.debug) log.debug("DEBUG logging enabled");
   for (const warning of warnings) log.warn(warning);

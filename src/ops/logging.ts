@@ -39,6 +39,8 @@ export interface LoggingOptions {
   debug?: boolean;
   /** Values that must never reach the log (the PagerDuty API key). */
   secrets?: readonly string[];
+  /** The program's name shown as the root logger ("teleport-opsgenie"); default LOG_ROOT. */
+  program?: string;
 }
 
 const LEVELS: Record<LogSeverity, LogLevel> = {
@@ -54,8 +56,13 @@ export async function setupLogging(log: LogConfig, opts: LoggingOptions = {}): P
   const writer = openWriter(log.output);
   const redactor = new Redactor(opts.secrets ?? []);
   const format = log.format === "json" ? formatJson : formatText;
+  const program = opts.program ?? LOG_ROOT;
+  const named = (r: LogRecord): LogRecord =>
+    r.category[0] === LOG_ROOT && program !== LOG_ROOT
+      ? { ...r, category: [program, ...r.category.slice(1)] }
+      : r;
   const sink: Sink & Disposable = Object.assign(
-    (record: LogRecord) => writer.write(format(redactor.record(record)) + "\n"),
+    (record: LogRecord) => writer.write(format(redactor.record(named(record))) + "\n"),
     { [Symbol.dispose]: () => writer.close() },
   );
   await configure({

@@ -6,6 +6,8 @@
  * a `teleport.dev/schedules` schedule.
  *
  * Recipients travel through the core as "schedule:<name or id>" and "team:<name or id>".
+ * A recipient without either prefix (what an Access Monitoring Rule names) is a
+ * schedule, as upstream treats rule recipients.
  */
 import type {
   Backend,
@@ -17,7 +19,6 @@ import type {
   Resolution,
 } from "../../core/backend.ts";
 import type { AccessRequest } from "../../core/types.ts";
-import { PermanentError } from "../../core/errors.ts";
 import { type OpsgenieClient, type Responder, responder } from "./client.ts";
 import { ALERT_KEY, alertOf, opsgenieCodec } from "./codec.ts";
 import { alertAlias, alertDescription, alertMessage, alertTags, approvalReason, noteText } from "./texts.ts";
@@ -44,10 +45,8 @@ export function recipient(kind: Kind, value: string): string {
 }
 
 function parseRecipient(value: string): Responder {
-  const at = value.indexOf(":");
-  const kind = value.slice(0, at);
-  if (kind !== "schedule" && kind !== "team") throw new PermanentError(`unknown Opsgenie recipient ${value}`);
-  return responder(kind, value.slice(at + 1));
+  const prefixed = /^(schedule|team):(.+)$/.exec(value);
+  return prefixed ? responder(prefixed[1] as Kind, prefixed[2]) : responder("schedule", value);
 }
 
 /** Values of a list annotation, sorted and de-duplicated (upstream's GetNamesFromAnnotations); null when absent or empty. */
