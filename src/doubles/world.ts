@@ -2,9 +2,10 @@
  * A whole world for the plugin: a Teleport double (real gRPC over mTLS), a
  * PagerDuty double (real HTTP), the plugin's credentials on disk and a config
  * pointing at both. Plugins started here are the real `runPlugin`, in process.
- * Used by the parity suite, the demo and the benchmarks.
+ * Used by the parity suite, the demo and the benchmarks. The Teleport half is shared
+ * with the Opsgenie world (./opsgenie_world.ts).
  */
-import type { Config } from "../config/types.ts";
+import type { Config, TeleportConfig } from "../config/types.ts";
 import type { AccessRequestPlugin } from "../core/plugin.ts";
 import { type RunOptions, runPlugin } from "../run.ts";
 import { PagerDutyDouble } from "./pagerduty_double.ts";
@@ -33,23 +34,18 @@ export interface World extends AsyncDisposable {
 export const FAST_TIMINGS: Partial<RunOptions> = {
   plugin: { leaseTtlMs: 2_000, retryBackoff: { baseMs: 50, capMs: 1_000 } },
   pagerdutyOptions: { retry: { deadlineMs: 5_000, baseDelayMs: 20, maxDelayMs: 500 } },
+  opsgenieOptions: {
+    retry: { deadlineMs: 5_000, baseDelayMs: 20, maxDelayMs: 500 },
+    poll: { firstDelayMs: 20, maxDelayMs: 200 },
+  },
   teleportOptions: { watcherTiming: { initTimeoutMs: 5_000, reconnectBaseMs: 20, reconnectCapMs: 500 } },
 };
 
 export async function startWorld(options: TeleportDoubleOptions = {}): Promise<World> {
-  const teleport = await TeleportDouble.start(options);
+  const base = await startTeleportSide(options, "teleport-pagerduty-world-");
   const pagerduty = await PagerDutyDouble.start();
-  const dir = await Deno.makeTempDir({ prefix: "teleport-pagerduty-world-" });
-  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir);
   const config: Config = {
-    teleport: {
-      addr: teleport.addr,
-      refreshIdentity: false,
-      refreshIdentityInterval: 60_000,
-      clientKey: credentials.clientKey,
-      clientCrt: credentials.clientCrt,
-      rootCas: credentials.rootCas,
-    },
+    teleport: base.teleportConfig,
     pagerduty: {
       apiKey: pagerduty.apiKey,
       userEmail: BOT_EMAIL,
@@ -62,33 +58,88 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
     diag: { addr: "" },
     source: "world",
   };
-  const running: RunningPlugin[] = [];
+  const instances = new Instances(runPlugin, config);
+  return {
+    teleport: base.teleport,
+    pagerduty,
+    dir: base.dir,
+    credentials: base.credentials,
+    config,
+    startPlugin: (overrides = {}) => instances.start({ ...FAST_TIMINGS, ...overrides }),
+    async [Symbol.asyncDispose]() {
+      await instances.stopAll();
+      await pagerduty.close();
+      await base.close();
+    },
+  };
+}
 
+/** The Teleport half of a world: the double, the plugin's credentials in a temp dir, its [teleport] config. */
+export interface TeleportSide {
+  teleport: TeleportDouble;
+  dir: string;
+  credentials: CredentialPaths;
+  teleportConfig: TeleportConfig;
+  close(): Promise<void>;
+}
+
+/** Starts a Teleport double and writes the plugin's credentials for it. */
+export async function startTeleportSide(
+  options: TeleportDoubleOptions,
+  prefix: string,
+): Promise<TeleportSide> {
+  const teleport = await TeleportDouble.start(options);
+  const dir = await Deno.makeTempDir({ prefix });
+  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir);
   return {
     teleport,
-    pagerduty,
     dir,
     credentials,
-    config,
-    async startPlugin(overrides = {}) {
-      const instance = await startInstance(config, { ...FAST_TIMINGS, ...overrides });
-      running.push(instance);
-      return instance;
+    teleportConfig: {
+      addr: teleport.addr,
+      refreshIdentity: false,
+      refreshIdentityInterval: 60_000,
+      clientKey: credentials.clientKey,
+      clientCrt: credentials.clientCrt,
+      rootCas: credentials.rootCas,
     },
-    async [Symbol.asyncDispose]() {
-      await Promise.all(running.map((p) => p.stop()));
-      await pagerduty.close();
+    async close() {
       await teleport.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
 }
 
-async function startInstance(config: Config, options: Partial<RunOptions>): Promise<RunningPlugin> {
+/** The plugin instances of a world, started in process with the real composition root. */
+export class Instances<C> {
+  readonly #running: RunningPlugin[] = [];
+
+  constructor(
+    private readonly run: (config: C, opts: RunOptions) => Promise<void>,
+    private readonly config: C,
+  ) {}
+
+  /** Starts an instance and waits until it is ready. */
+  async start(options: Partial<RunOptions>): Promise<RunningPlugin> {
+    const instance = await startInstance(this.run, this.config, options);
+    this.#running.push(instance);
+    return instance;
+  }
+
+  stopAll(): Promise<void[]> {
+    return Promise.all(this.#running.map((p) => p.stop()));
+  }
+}
+
+async function startInstance<C>(
+  run: (config: C, opts: RunOptions) => Promise<void>,
+  config: C,
+  options: Partial<RunOptions>,
+): Promise<RunningPlugin> {
   const shutdown = new AbortController();
   let ready!: (plugin: AccessRequestPlugin) => void;
   const readyPlugin = new Promise<AccessRequestPlugin>((resolve) => ready = resolve);
-  const done = runPlugin(config, { ...options, signal: shutdown.signal, onReady: ready });
+  const done = run(config, { ...options, signal: shutdown.signal, onReady: ready });
   const plugin = await Promise.race([
     readyPlugin,
     done.then(() => Promise.reject(new Error("plugin exited"))),
