@@ -39,6 +39,12 @@ for (
     ["burst", "bench/burst.ts", ["unthrottled", "rate_limited"]],
     ["memory", "bench/memory.ts", ["start_ready_ms", "rss_idle_mib", "rss_peak_burst_mib"]],
     ["faults", "bench/faults.ts", ["incidents_lost", "incidents_duplicated", "processes_died_on_their_own"]],
+    ["opsgenie", "bench/opsgenie.ts", [
+      "opsgenie_notify_calls_per_request",
+      "jsm_notify_calls_per_request",
+      "opsgenie_alerts_lost",
+      "jsm_alerts_duplicated",
+    ]],
   ] as const
 ) {
   Deno.test({
