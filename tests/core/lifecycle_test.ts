@@ -1,7 +1,10 @@
 /**
  * What the Go plugin gets wrong and we must not (spec §9): nothing lost across
  * restarts, reconnects, crashes and PagerDuty failures; nothing duplicated by any
- * number of instances. Real plugin, real doubles, exact counts.
+ * number of instances. Real plugin, real doubles, exact counts. The scenarios that need
+ * no backend-specific setup run against every backend (PagerDuty, Opsgenie, JSM
+ * Operations: ./backend_suites.ts); Opsgenie's own crash and takeover cases are in
+ * ./opsgenie_lifecycle_test.ts.
  */
 import assert from "node:assert/strict";
 import { PagerDutyClient } from "../../src/backends/pagerduty/client.ts";
@@ -9,6 +12,7 @@ import { reviewNote } from "../../src/backends/pagerduty/texts.ts";
 import { TeleportClient } from "../../src/teleport/client.ts";
 import { eventually, type World } from "../../src/doubles/world.ts";
 import { REQUESTER, REVIEWER1, startSuite, type Suite } from "../parity/fixtures.ts";
+import { BACKENDS, type BackendSuite, startBackendSuite } from "./backend_suites.ts";
 
 const KEY_PREFIX = "teleport-access-request/";
 
@@ -33,61 +37,106 @@ async function allIncidents(suite: Suite, count: number, timeoutMs = 20_000) {
   await eventually(`${count} incidents`, () => suite.world.pagerduty.incidents().length >= count, timeoutMs);
 }
 
-async function allResolved(suite: Suite, ids: string[], timeoutMs = 20_000) {
+/** Exactly one notification per request, and not one more; no contract violation. */
+function assertOneEach(suite: BackendSuite, ids: string[]) {
+  const ledger = suite.ledger();
+  for (const id of ids) assert.equal(ledger.get(id)?.length, 1, `notifications of ${id}`);
+  assert.equal([...ledger.values()].flat().length, ids.length);
+  assert.deepEqual(suite.violations(), []);
+}
+
+async function allNotified(suite: BackendSuite, count: number, timeoutMs = 20_000) {
   await eventually(
-    "resolutions",
-    () => ids.every((id) => ledger(suite.world).get(id)?.[0].status === "resolved"),
+    `${count} notifications`,
+    () => [...suite.ledger().values()].flat().length >= count,
     timeoutMs,
   );
 }
 
-Deno.test("three instances racing on 50 requests create one incident, one note per review, one resolution each", async () => {
-  await using suite = await startSuite();
-  await suite.world.startPlugin();
-  await suite.world.startPlugin();
-  const ids = Array.from({ length: 50 }, () => suite.request({ systemAnnotations: notifyOnly() }));
-  await allIncidents(suite, 50);
-  for (const id of ids.slice(0, 25)) suite.world.teleport.review(REVIEWER1, id, "APPROVED", "okay");
-  await allResolved(suite, ids.slice(0, 25));
-  // Let any straggler finish before counting.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assertOneIncidentEach(suite.world, ids);
-  for (const [i, id] of ids.entries()) {
-    const notes = suite.world.pagerduty.notes(ledger(suite.world).get(id)![0].id).map((n) => n.content);
-    if (i < 25) {
-      assert.equal(notes.length, 2, `notes of ${id}`);
-      assert.match(notes[0], /reviewed the request/);
-      assert.equal(notes[1], "Access request has been approved\nReason: okay");
-    } else assert.deepEqual(notes, []);
-  }
-  assert.equal(suite.world.pagerduty.countCalls("PUT", "/incidents/"), 25);
-});
+async function allClosed(suite: BackendSuite, ids: string[], timeoutMs = 20_000) {
+  await eventually("resolutions", () => ids.every((id) => suite.ledger().get(id)?.[0].resolved), timeoutMs);
+}
 
-Deno.test("requests created, approved or deleted while the plugin was stopped are caught up at start", async () => {
-  await using suite = await startSuite();
-  const before = [
-    suite.request({ systemAnnotations: notifyOnly() }),
-    suite.request({ systemAnnotations: notifyOnly() }),
-  ];
-  await allIncidents(suite, 2);
-  await suite.plugin.stop();
+const notesOf = (suite: BackendSuite, id: string) => suite.ledger().get(id)![0].notes;
 
-  const whileStopped = Array.from({ length: 5 }, () => suite.request({ systemAnnotations: notifyOnly() }));
-  suite.world.teleport.setState(before[0], "APPROVED", "okay");
-  suite.world.teleport.deleteRequest(before[1]);
-  await suite.world.startPlugin();
+/** Lets a straggler finish before counting. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
-  await allIncidents(suite, 7);
-  await allResolved(suite, before);
-  assertOneIncidentEach(suite.world, [...before, ...whileStopped]);
-  const incidents = ledger(suite.world);
-  assert.deepEqual(suite.world.pagerduty.notes(incidents.get(before[0])![0].id).map((n) => n.content), [
-    "Access request has been approved\nReason: okay",
-  ]);
-  assert.deepEqual(suite.world.pagerduty.notes(incidents.get(before[1])![0].id).map((n) => n.content), [
-    "Access request has been expired\n",
-  ]);
-});
+for (const backend of BACKENDS) {
+  Deno.test(`[${backend}] three instances racing on 50 requests notify once, one note per review, one resolution each`, async () => {
+    await using suite = await startBackendSuite(backend);
+    await suite.startPlugin();
+    await suite.startPlugin();
+    const ids = Array.from({ length: 50 }, () => suite.request());
+    await allNotified(suite, 50);
+    for (const id of ids.slice(0, 25)) suite.teleport.review(REVIEWER1, id, "APPROVED", "okay");
+    await allClosed(suite, ids.slice(0, 25));
+    await settle();
+    assertOneEach(suite, ids);
+    for (const [i, id] of ids.entries()) {
+      const notes = notesOf(suite, id);
+      if (i < 25) {
+        assert.equal(notes.length, 2, `notes of ${id}`);
+        assert.match(notes[0], /reviewed the request/);
+        assert.equal(notes[1], "Access request has been approved\nReason: okay");
+      } else assert.deepEqual(notes, []);
+    }
+    assert.equal(suite.resolveCalls(), 25);
+  });
+
+  Deno.test(`[${backend}] requests created, approved or deleted while the plugin was stopped are caught up at start`, async () => {
+    await using suite = await startBackendSuite(backend);
+    const before = [suite.request(), suite.request()];
+    await allNotified(suite, 2);
+    await suite.plugin.stop();
+    const whileStopped = Array.from({ length: 5 }, () => suite.request());
+    suite.teleport.setState(before[0], "APPROVED", "okay");
+    suite.teleport.deleteRequest(before[1]);
+    await suite.startPlugin();
+    await allNotified(suite, 7);
+    await allClosed(suite, before);
+    assertOneEach(suite, [...before, ...whileStopped]);
+    assert.deepEqual(notesOf(suite, before[0]), ["Access request has been approved\nReason: okay"]);
+    assert.deepEqual(notesOf(suite, before[1]), ["Access request has been expired\n"]);
+  });
+
+  Deno.test(`[${backend}] a Teleport restarting mid-burst loses and duplicates nothing`, async () => {
+    await using suite = await startBackendSuite(backend);
+    const ids: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 25; i++) ids.push(suite.request());
+      await suite.teleport.restart({ graceful: round % 2 === 0 });
+    }
+    await allNotified(suite, 100);
+    await settle();
+    assertOneEach(suite, ids);
+  });
+
+  Deno.test(`[${backend}] 429 and 503 storms end with exact notifications, notes and resolutions`, async () => {
+    await using suite = await startBackendSuite(backend);
+    suite.inject429({ everyNth: 3 }, { retryAfterSeconds: 0 });
+    suite.inject5xx({ forMs: 1_500 }, 503);
+    const ids = Array.from({ length: 30 }, () => suite.request());
+    await allNotified(suite, 30);
+    for (const id of ids.slice(0, 10)) suite.teleport.setState(id, "DENIED", "no");
+    await allClosed(suite, ids.slice(0, 10));
+    await settle();
+    assertOneEach(suite, ids);
+    for (const id of ids.slice(0, 10)) {
+      assert.deepEqual(notesOf(suite, id), ["Access request has been denied\nReason: no"], `notes of ${id}`);
+    }
+  });
+
+  Deno.test(`[${backend}] an outage longer than one attempt's budget is ridden out: every request is notified`, async () => {
+    await using suite = await startBackendSuite(backend);
+    suite.inject5xx({ forMs: 7_000 }, 503);
+    const ids = Array.from({ length: 10 }, () => suite.request());
+    await allNotified(suite, 10, 30_000);
+    await settle();
+    assertOneEach(suite, ids);
+    assert.ok(suite.plugin.plugin.stats.failures > 0, "the outage was felt");
+  });
+}
 
 for (const postReachedPagerDuty of [false, true]) {
   Deno.test(`a crash between claim and incident is completed once (POST ${postReachedPagerDuty ? "did" : "did not"} reach PagerDuty)`, async () => {
@@ -154,18 +203,6 @@ Deno.test("a pass records only what it changed: a concurrent writer's other fiel
   assert.equal(data.request_reason, "edited by a peer");
 });
 
-Deno.test("a Teleport restarting mid-burst loses and duplicates nothing", async () => {
-  await using suite = await startSuite();
-  const ids: string[] = [];
-  for (let round = 0; round < 4; round++) {
-    for (let i = 0; i < 25; i++) ids.push(suite.request({ systemAnnotations: notifyOnly() }));
-    await suite.world.teleport.restart({ graceful: round % 2 === 0 });
-  }
-  await allIncidents(suite, 100);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assertOneIncidentEach(suite.world, ids);
-});
-
 Deno.test("readiness follows the watch: not ready while Teleport is unreachable, ready again after", async () => {
   await using suite = await startSuite();
   const { plugin } = suite.plugin;
@@ -175,32 +212,6 @@ Deno.test("readiness follows the watch: not ready while Teleport is unreachable,
   assert.match(lost.reason ?? "", /^reconnecting to Teleport: /);
   await suite.world.teleport.refuseConnections(false);
   await eventually("watching again", () => plugin.health().watching);
-});
-
-Deno.test("PagerDuty 429 and 503 storms end with exact incidents, notes and resolutions", async () => {
-  await using suite = await startSuite();
-  suite.world.pagerduty.inject429({ everyNth: 3 }, { retryAfterSeconds: 0 });
-  suite.world.pagerduty.inject5xx({ forMs: 1_500 }, 503);
-  const ids = Array.from({ length: 30 }, () => suite.request({ systemAnnotations: notifyOnly() }));
-  await allIncidents(suite, 30);
-  for (const id of ids.slice(0, 10)) suite.world.teleport.setState(id, "DENIED", "no");
-  await allResolved(suite, ids.slice(0, 10));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assertOneIncidentEach(suite.world, ids);
-  for (const id of ids.slice(0, 10)) {
-    const notes = suite.world.pagerduty.notes(ledger(suite.world).get(id)![0].id).map((n) => n.content);
-    assert.deepEqual(notes, ["Access request has been denied\nReason: no"], `notes of ${id}`);
-  }
-});
-
-Deno.test("a PagerDuty outage longer than one attempt's budget is ridden out: every request gets its incident", async () => {
-  await using suite = await startSuite();
-  suite.world.pagerduty.inject5xx({ forMs: 7_000 }, 503);
-  const ids = Array.from({ length: 10 }, () => suite.request({ systemAnnotations: notifyOnly() }));
-  await allIncidents(suite, 10, 30_000);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assertOneIncidentEach(suite.world, ids);
-  assert.ok(suite.plugin.plugin.stats.failures > 0, "the outage was felt");
 });
 
 Deno.test("every notify service gets an incident; the first keeps the Go plugin's keys", async () => {
