@@ -12,6 +12,7 @@ import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerdu
 import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+import { type ReviewHooks, startReviews } from "./review/start.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -26,6 +27,8 @@ export interface RunOptions {
   teleportOptions?: TeleportClientOptions;
   pagerdutyOptions?: PagerDutyClientOptions;
   plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  /** Hooks of the review server ([review]; tests). */
+  review?: ReviewHooks;
 }
 
 export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
@@ -45,6 +48,15 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
     await checkPagerDuty(pagerduty);
+    // ---- reviews from PagerDuty: [review], off by default (src/review) ----
+    await using _reviews = config.review?.enabled
+      ? await startReviews(config, {
+        teleport,
+        incidents: pagerduty,
+        serverVersion: pong.serverVersion,
+        instanceId: opts.instanceId,
+      }, opts.review)
+      : undefined;
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     plugin = new AccessRequestPlugin({
       teleport,

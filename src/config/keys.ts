@@ -8,6 +8,8 @@
  * nothing reads, because upstream's silent ignoring hid misconfigurations.
  */
 
+import { REVIEW_KEYS } from "./review.ts";
+
 /** A table: each canonical key maps to null (a leaf) or a nested table. */
 type KeyTree = { readonly [key: string]: KeyTree | null };
 
@@ -35,6 +37,7 @@ export const KNOWN_KEYS: KeyTree = {
   },
   log: { output: null, severity: null, format: null },
   diag: { addr: null },
+  review: REVIEW_KEYS,
 };
 
 /** Extra spellings beyond the automatic lower/upper-case ones (Go field name of an untagged table). */

@@ -17,6 +17,10 @@
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
  *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
+ *   addUser(name, { roles?, traits? })  a Teleport user (UsersService GetUser/ListUsers)
+ *   setSubmitForUsers(user, names)     role rule review_requests.submit_for_users ("*" = anyone)
+ *   .onBehalfSupported                 false = a server older than reviews on behalf of users
+ *                                      (drops AccessReview.SubmittedBy as an unknown field)
  *   createRequest(NewRequest): string  → id; emits PUT
  *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
  *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
@@ -24,7 +28,8 @@
  *   deleteRequest(id)                  emits DELETE
  *   getRequest(id): AccessRequest | undefined
  *   pluginData(id, plugin): Record<string, string> | undefined
- *   reviewsSubmittedBy(user): SubmittedReview[]
+ *   reviewsSubmittedBy(user): SubmittedReview[]   reviews authored by `user`
+ *   reviewLog(): every accepted review with author and submittedBy
  *   Fault hooks:
  *   restart({ graceful }): Promise<void>  graceful = GOAWAY (tryShutdown), watch streams end, rebind the
  *                                      same port; abrupt = connections destroyed, then rebind
@@ -78,7 +83,14 @@ import {
   putEvent,
   withGogoDefaults,
 } from "./teleport_wire.ts";
-import { authServiceDefinition } from "../teleport/rpc.ts";
+import { authServiceDefinition, usersServiceDefinition } from "../teleport/rpc.ts";
+import {
+  type GetUserRequest,
+  GetUserResponseSchema,
+  type ListUsersRequest,
+  ListUsersResponseSchema,
+} from "../teleport/gen/teleport/users/v1/users_service_pb.ts";
+import { UserV2Schema } from "../teleport/gen/teleport/legacy/types/types_pb.ts";
 import type { AccessRequest } from "../core/types.ts";
 import { TestPki } from "./pki.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
@@ -122,6 +134,17 @@ export interface SubmittedReview {
   reason: string;
 }
 
+export interface LoggedReview extends SubmittedReview {
+  author: string;
+  /** The plugin that submitted it on the author's behalf ("" for the author's own). */
+  submittedBy: string;
+}
+
+export interface DoubleUser {
+  roles?: string[];
+  traits?: Record<string, string[]>;
+}
+
 /** A failure with the gRPC status a real Auth Service would return. */
 export class DoubleRpcError extends Error {
   constructor(readonly code: grpc.status, message: string) {
@@ -161,6 +184,8 @@ export class TeleportDouble {
   readonly calls: Record<string, number> = {};
   readonly ping: PingSettings;
   listAccessRequestsUnimplemented = false;
+  /** Whether the server knows AccessReview.SubmittedBy (Teleport with reviews on behalf of users). */
+  onBehalfSupported = true;
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
@@ -173,7 +198,9 @@ export class TeleportDouble {
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
   readonly #reviewers = new Map<string, string[]>();
-  readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
+  readonly #reviewLog: LoggedReview[] = [];
+  readonly #users = new Map<string, Required<DoubleUser>>();
+  readonly #submitForUsers = new Map<string, string[]>();
   readonly #watchers = new Set<Watcher>();
   readonly #routers: TlsRouter[] = [];
 
@@ -244,6 +271,18 @@ export class TeleportDouble {
     this.#reviewers.set(user, roles);
   }
 
+  addUser(name: string, user: DoubleUser = {}): void {
+    this.#users.set(name, { roles: user.roles ?? [], traits: user.traits ?? {} });
+  }
+
+  setSubmitForUsers(user: string, names: string[]): void {
+    this.#submitForUsers.set(user, names);
+  }
+
+  reviewLog(): LoggedReview[] {
+    return this.#reviewLog.map((review) => ({ ...review }));
+  }
+
   createRequest(request: NewRequest): string {
     const id = crypto.randomUUID();
     const thresholds = request.thresholds ?? { approve: 1, deny: 1 };
@@ -303,9 +342,9 @@ export class TeleportDouble {
   }
 
   reviewsSubmittedBy(user: string): SubmittedReview[] {
-    return this.#reviewLog.filter((review) => review.author === user).map(({ author: _, ...review }) =>
-      review
-    );
+    return this.#reviewLog.filter((review) => review.author === user).map((
+      { author: _, submittedBy: __, ...review },
+    ) => review);
   }
 
   // ---- fault hooks ---------------------------------------------------------------------
@@ -350,6 +389,7 @@ export class TeleportDouble {
   async #listen(port: number): Promise<void> {
     const server = new grpc.Server();
     server.addService(authServiceDefinition(), this.#handlers());
+    server.addService(usersServiceDefinition(), this.#userHandlers());
     for (let attempt = 0;; attempt++) {
       try {
         this.port = await new Promise<number>((resolve, reject) =>
@@ -422,6 +462,34 @@ export class TeleportDouble {
         (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
       ),
     };
+  }
+
+  /** teleport.users.v1.UsersService: GetUser and ListUsers (secrets are never returned). */
+  #userHandlers(): grpc.UntypedServiceImplementation {
+    return {
+      GetUser: this.#unary("GetUser", (request: GetUserRequest) => {
+        const user = this.#users.get(request.name) ??
+          fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(request.name)} is not found`);
+        return create(GetUserResponseSchema, { user: this.#userToWire(request.name, user) });
+      }),
+      ListUsers: this.#unary("ListUsers", (request: ListUsersRequest) => {
+        const names = [...this.#users.keys()].sort().filter((name) => name >= request.pageToken);
+        const size = request.pageSize < 1 ? DEFAULT_LIST_LIMIT : request.pageSize;
+        return create(ListUsersResponseSchema, {
+          users: names.slice(0, size).map((name) => this.#userToWire(name, this.#users.get(name)!)),
+          nextPageToken: names.at(size) ?? "",
+        });
+      }),
+    };
+  }
+
+  #userToWire(name: string, user: Required<DoubleUser>) {
+    return create(UserV2Schema, {
+      Kind: "user",
+      Version: "v2",
+      Metadata: create(MetadataSchema, { Name: name, Namespace: DEFAULT_NAMESPACE }),
+      Spec: { Roles: user.roles, Traits: labelValuesToWire(user.traits) },
+    });
   }
 
   /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
@@ -555,31 +623,58 @@ export class TeleportDouble {
     else entries.set(params.Plugin, next);
   }
 
-  /** SubmitAccessReview checks in the order of spec §5.4; returns the updated request. */
+  /**
+   * SubmitAccessReview checks in the order of spec §5.4; returns the updated request.
+   * A review with SubmittedBy (RFD 0250) is the plugin's on behalf of Author: the
+   * caller must be SubmittedBy and hold `review_requests.submit_for_users` for the
+   * author, and every later check runs as the author (existing user, review rules,
+   * self-review ban, one review per author).
+   */
   #submitReview(caller: string, id: string, submitted: WireAccessReview): AccessRequestV3 {
     const review = clone(AccessReviewSchema, submitted);
+    // An older server does not know field 11: it is dropped as an unknown field.
+    if (!this.onBehalfSupported) review.SubmittedBy = "";
     if (review.ProposedState === RequestState.PROMOTED) {
       fail(grpc.status.INVALID_ARGUMENT, "state promoted can be only set when promoting to access list");
     }
     if (review.Author === "") review.Author = caller;
-    if (review.Author !== caller) {
+    const reviewer = review.SubmittedBy === "" ? caller : review.Author;
+    if (review.SubmittedBy !== "") {
+      if (review.SubmittedBy !== caller) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews as "${review.SubmittedBy}"`,
+        );
+      }
+      const allowed = this.#submitForUsers.get(caller) ?? [];
+      if (!allowed.includes("*") && !allowed.includes(review.Author)) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
+        );
+      }
+      if (!this.#users.has(review.Author)) {
+        fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(review.Author)} is not found`);
+      }
+    } else if (review.Author !== caller) {
       fail(
         grpc.status.PERMISSION_DENIED,
         `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
       );
     }
-    const reviewableRoles = this.#reviewers.get(caller);
-    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot submit reviews`);
+    const reviewableRoles = this.#reviewers.get(reviewer);
+    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot submit reviews`);
     const request = this.#requests.get(id) ??
       fail(grpc.status.NOT_FOUND, `cannot apply review to access request "${id}" (not found)`);
     const spec = request.Spec!;
-    const canReview = spec.User !== caller &&
+    const canReview = spec.User !== reviewer &&
       spec.Roles.every((role) => reviewableRoles.includes("*") || reviewableRoles.includes(role));
-    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot review request "${id}"`);
+    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot review request "${id}"`);
     applyReview(request, review);
     this.#reviewLog.push({
       requestId: id,
-      author: caller,
+      author: reviewer,
+      submittedBy: review.SubmittedBy,
       proposedState: review.ProposedState === RequestState.APPROVED ? "APPROVED" : "DENIED",
       reason: review.Reason,
     });

@@ -33,8 +33,10 @@ import {
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
 import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
-import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
-import { type RpcMethod, rpcMethod } from "./rpc.ts";
+import { fromGrpcError, IncompatibleVersionError, NotFoundError, NotImplementedError } from "./errors.ts";
+import { type RpcMethod, rpcMethod, usersRpcMethod } from "./rpc.ts";
+import { GetUserRequestSchema, ListUsersRequestSchema } from "./gen/teleport/users/v1/users_service_pb.ts";
+import { type TeleportUser, userFromWire } from "./users.ts";
 import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
@@ -52,6 +54,8 @@ const RPC = {
   submitAccessReview: rpcMethod("submitAccessReview"),
   getAccessRequestsV2: rpcMethod("getAccessRequestsV2"),
   listAccessRequests: rpcMethod("listAccessRequests"),
+  getUser: usersRpcMethod("getUser"),
+  listUsers: usersRpcMethod("listUsers"),
 };
 
 export interface TeleportClientOptions {
@@ -135,6 +139,46 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
       created: new Date(),
     });
     await this.#unary(RPC.submitAccessReview, submission);
+  }
+
+  // ---- reviews from PagerDuty (src/review) ---------------------------------------------
+
+  /**
+   * Submits a review with `author` as the reviewer and this plugin as `SubmittedBy`:
+   * the Auth Service checks the plugin's `review_requests.submit_for_users` and then
+   * the author's own review permissions. Returns the updated request.
+   */
+  async submitReviewFor(
+    requestId: string,
+    review: { author: string; proposedState: "APPROVED" | "DENIED"; reason: string },
+  ): Promise<AccessRequest> {
+    const submission = reviewSubmissionToWire(requestId, { ...review, created: new Date() });
+    submission.Review!.SubmittedBy = this.user;
+    return accessRequestFromWire(await this.#unary(RPC.submitAccessReview, submission));
+  }
+
+  /** The user with this name, or null (UsersService.GetUser). */
+  async getUser(name: string): Promise<TeleportUser | null> {
+    try {
+      const response = await this.#unary(RPC.getUser, create(GetUserRequestSchema, { name }));
+      return response.user ? userFromWire(response.user) : null;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  /** Every user, page by page (UsersService.ListUsers). */
+  async listUsers(): Promise<TeleportUser[]> {
+    const users: TeleportUser[] = [];
+    let pageToken = "";
+    do {
+      const request = create(ListUsersRequestSchema, { pageSize: LIST_PAGE_SIZE, pageToken });
+      const page = await this.#unary(RPC.listUsers, request);
+      users.push(...page.users.map(userFromWire));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return users;
   }
 
   listPendingRequests(): Promise<AccessRequest[]> {

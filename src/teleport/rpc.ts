@@ -5,8 +5,15 @@
  */
 import { Buffer } from "node:buffer";
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import { type DescMessage, type DescMethod, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import { AuthService } from "./gen/teleport/legacy/client/proto/authservice_pb.ts";
+import { UsersService } from "./gen/teleport/users/v1/users_service_pb.ts";
 import { decode } from "./codec.ts";
 
 export interface RpcMethod<I extends DescMessage, O extends DescMessage> {
@@ -24,7 +31,7 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
 }
 
 function pathOf(method: DescMethod): string {
-  return `/${AuthService.typeName}/${method.name}`;
+  return `/${method.parent.typeName}/${method.name}`;
 }
 
 type AuthMethods = typeof AuthService.method;
@@ -40,10 +47,35 @@ export function rpcMethod<K extends keyof AuthMethods>(name: K): MethodOf<K> {
   } as unknown as MethodOf<K>;
 }
 
+type UsersMethods = typeof UsersService.method;
+type UsersMethodOf<K extends keyof UsersMethods> = RpcMethod<
+  UsersMethods[K]["input"],
+  UsersMethods[K]["output"]
+>;
+
+/** Client-side view of one teleport.users.v1.UsersService method. */
+export function usersRpcMethod<K extends keyof UsersMethods>(name: K): UsersMethodOf<K> {
+  const method = UsersService.method[name] as DescMethod;
+  return {
+    path: pathOf(method),
+    serialize: serializer(method.input),
+    deserialize: deserializer(method.output),
+  } as unknown as UsersMethodOf<K>;
+}
+
 /** The grpc-js ServiceDefinition a server registers handlers against (keyed by method name). */
 export function authServiceDefinition(): ServiceDefinition {
+  return serviceDefinition(AuthService);
+}
+
+/** The same for teleport.users.v1.UsersService. */
+export function usersServiceDefinition(): ServiceDefinition {
+  return serviceDefinition(UsersService);
+}
+
+function serviceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, ServiceDefinition[string]> = {};
-  for (const method of AuthService.methods) {
+  for (const method of service.methods) {
     definition[method.name] = {
       path: pathOf(method),
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
