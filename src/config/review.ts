@@ -21,8 +21,8 @@ export interface ReviewConfig {
   publicUrl?: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** The V3 webhook subscription's signing secret. */
-  webhookSecret?: string;
+  /** Signing secrets of the V3 webhook subscriptions (one per subscription; any may sign). */
+  webhookSecrets: string[];
   /** Incident Workflow or workflow trigger ids that approve / deny. */
   approveIds: string[];
   denyIds: string[];
@@ -172,7 +172,8 @@ export function toReviewConfig(r: z.output<typeof reviewSchema>): ReviewConfig {
     publicUrl: r.public_url?.replace(/\/+$/, ""),
     tlsCertFile: r.tls_cert_file,
     tlsKeyFile: r.tls_key_file,
-    webhookSecret: r.webhook_secret,
+    // Several subscriptions (one per service) have several secrets: whitespace-separated.
+    webhookSecrets: r.webhook_secret?.split(/\s+/).filter((s) => s !== "") ?? [],
     approveIds: r.approve_ids,
     denyIds: r.deny_ids,
     actionSecrets: { approve: r.approve_action_secret, deny: r.deny_action_secret },

@@ -128,7 +128,7 @@ class Receiver {
     this.#options = options;
     this.#limiter = new SourceRateLimiter(options.sourceLimit);
     const { config } = options;
-    if (config.webhookSecret) this.#routes.set(WEBHOOK_PATH, { trigger: "workflow" });
+    if (config.webhookSecrets.length > 0) this.#routes.set(WEBHOOK_PATH, { trigger: "workflow" });
     for (const action of ["approve", "deny"] as const) {
       const secret = config.actionSecrets[action];
       if (secret) this.#routes.set(ACTION_PATHS[action], { trigger: "custom_action", action, secret });
@@ -202,11 +202,11 @@ class Receiver {
     raw: Uint8Array,
   ): { status: number; reason: string } | undefined {
     if (route.trigger === "workflow") {
-      const check = checkWebhookSignature(
-        this.#options.config.webhookSecret!,
-        raw,
-        headers.get("x-pagerduty-signature"),
+      const header = headers.get("x-pagerduty-signature");
+      const checks = this.#options.config.webhookSecrets.map((secret) =>
+        checkWebhookSignature(secret, raw, header)
       );
+      const check = checks.includes("valid") ? "valid" : checks[0];
       if (check === "valid") return undefined;
       if (check === "mismatch") return { status: 403, reason: "signature does not match" };
       return { status: 400, reason: `signature header ${check}` };

@@ -54,7 +54,7 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
       publicUrl: undefined,
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
-      webhookSecret: undefined,
+      webhookSecrets: [],
       approveIds: [],
       denyIds: [],
       actionSecrets: { approve: undefined, deny: undefined },

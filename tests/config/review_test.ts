@@ -79,12 +79,12 @@ Deno.test("secrets can come from files; a missing file or both forms are errors 
       `deny_action_secret_file = "$DIR/deny"\n`,
     async (load) => {
       const { config } = await load();
-      assert.equal(config.review?.webhookSecret, WEBHOOK_SECRET);
+      assert.deepEqual(config.review?.webhookSecrets, [WEBHOOK_SECRET, "second-secret"]);
       assert.equal(config.review?.actionSecrets.deny, "deny-secret-0123456789");
       assert.deepEqual(config.review?.approveIds, ["PT1"]);
       assert.equal(config.review?.userTrait, "pagerduty_user_id");
     },
-    { secret: `${WEBHOOK_SECRET}\n`, deny: "deny-secret-0123456789\n" },
+    { secret: `${WEBHOOK_SECRET}\nsecond-secret\n`, deny: "deny-secret-0123456789\n" },
   );
   assert.match(
     await errorOf(`[review]\nwebhook_secret_file = "$DIR/nope"\n`),

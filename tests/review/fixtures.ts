@@ -91,7 +91,7 @@ async function setUp(
   world.config.review = {
     enabled: true,
     listenAddr: "127.0.0.1:0",
-    webhookSecret: subscription.secret,
+    webhookSecrets: [subscription.secret!],
     approveIds: [approve.triggerId],
     denyIds: [deny.triggerId],
     actionSecrets: { approve: APPROVE_SECRET, deny: DENY_SECRET },
