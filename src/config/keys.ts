@@ -53,7 +53,7 @@ const LEGACY_KEYS: Record<string, string> = {
     `${LEGACY_HINT}; incidents now go to the service named in the request's \`pagerduty_notify_service\` annotation`,
   "pagerduty.auto_approve":
     `${LEGACY_HINT}; auto-approval now happens for on-call users listed by the \`pagerduty_services\` annotation`,
-  http: `${LEGACY_HINT}; the plugin no longer runs an HTTP server (approve or deny in Teleport instead)`,
+  http: `${LEGACY_HINT}; approving from PagerDuty is now the [review] section (see the README)`,
 };
 
 export type RawTable = Record<string, unknown>;
