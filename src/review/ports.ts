@@ -2,21 +2,15 @@
  * What the review feature needs from Teleport and PagerDuty. TeleportClient, the
  * PagerDuty incident client and PagerDutyReviewApi satisfy these structurally.
  */
-import type { AccessRequest, PluginDataMap } from "../core/types.ts";
+import type { AccessRequestSource } from "../core/ports.ts";
+import type { AccessRequest } from "../core/types.ts";
 import type { TeleportUser } from "../teleport/users.ts";
 import type { IncidentSnapshot, LogEntry, PagerDutyUserInfo } from "../backends/pagerduty/review_api.ts";
 
-export interface ReviewTeleport {
+export interface ReviewTeleport
+  extends Pick<AccessRequestSource, "getPluginData" | "updatePluginData" | "getRequest"> {
   /** The plugin's own Teleport user (the reviews' SubmittedBy). */
   readonly user: string;
-  getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | null>;
-  updatePluginData(
-    requestId: string,
-    plugin: string,
-    set: PluginDataMap,
-    expect: PluginDataMap,
-  ): Promise<void>;
-  getRequest(requestId: string): Promise<AccessRequest | null>;
   getUser(name: string): Promise<TeleportUser | null>;
   listUsers(): Promise<TeleportUser[]>;
   submitReviewFor(

@@ -34,33 +34,33 @@ function pathOf(method: DescMethod): string {
   return `/${method.parent.typeName}/${method.name}`;
 }
 
-type AuthMethods = typeof AuthService.method;
-type MethodOf<K extends keyof AuthMethods> = RpcMethod<AuthMethods[K]["input"], AuthMethods[K]["output"]>;
+/** A service's methods by local name, typed as client-side RpcMethods. */
+type ClientMethods<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends DescMethod
+    ? RpcMethod<S["method"][K]["input"], S["method"][K]["output"]>
+    : never;
+};
 
-/** Client-side view of one AuthService method (request out, response in). */
-export function rpcMethod<K extends keyof AuthMethods>(name: K): MethodOf<K> {
-  const method = AuthService.method[name] as DescMethod;
+function clientMethod<S extends DescService, K extends keyof S["method"]>(
+  service: S,
+  name: K,
+): ClientMethods<S>[K] {
+  const method = service.method[name as string] as DescMethod;
   return {
     path: pathOf(method),
     serialize: serializer(method.input),
     deserialize: deserializer(method.output),
-  } as unknown as MethodOf<K>;
+  } as unknown as ClientMethods<S>[K];
 }
 
-type UsersMethods = typeof UsersService.method;
-type UsersMethodOf<K extends keyof UsersMethods> = RpcMethod<
-  UsersMethods[K]["input"],
-  UsersMethods[K]["output"]
->;
+/** Client-side view of one AuthService method (request out, response in). */
+export function rpcMethod<K extends keyof typeof AuthService.method>(name: K) {
+  return clientMethod(AuthService, name);
+}
 
 /** Client-side view of one teleport.users.v1.UsersService method. */
-export function usersRpcMethod<K extends keyof UsersMethods>(name: K): UsersMethodOf<K> {
-  const method = UsersService.method[name] as DescMethod;
-  return {
-    path: pathOf(method),
-    serialize: serializer(method.input),
-    deserialize: deserializer(method.output),
-  } as unknown as UsersMethodOf<K>;
+export function usersRpcMethod<K extends keyof typeof UsersService.method>(name: K) {
+  return clientMethod(UsersService, name);
 }
 
 /** The grpc-js ServiceDefinition a server registers handlers against (keyed by method name). */
