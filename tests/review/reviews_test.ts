@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { join } from "node:path";
 import { eventually, PLUGIN_USER } from "../../src/doubles/world.ts";
 import { ACTION_PATHS, ACTION_SECRET_HEADER, MAX_BODY_BYTES } from "../../src/review/server.ts";
 import { ALICE, APPROVE_SECRET, BOB, REQUESTER, type ReviewSuite, startReviewSuite } from "./fixtures.ts";
@@ -394,4 +395,29 @@ Deno.test("nothing listens when [review] is off", async () => {
   await suite.world.startPlugin({ review: { onListen: () => listened = true } });
   assert.equal(listened, false);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/pagerduty/webhook`, { method: "POST" }));
+});
+
+Deno.test("with tls_cert_file and tls_key_file the listener speaks https; an unreadable file stops the start", async () => {
+  await using suite = await startReviewSuite();
+  await suite.main.running.stop();
+  const { certPem, keyPem } = await suite.world.teleport.pki.issueServerCert([{
+    type: "ip",
+    value: "127.0.0.1",
+  }]);
+  const tlsCertFile = join(suite.world.dir, "review.crt");
+  const tlsKeyFile = join(suite.world.dir, "review.key");
+  await Deno.writeTextFile(tlsCertFile, certPem);
+  await Deno.writeTextFile(tlsKeyFile, keyPem, { mode: 0o600 });
+  suite.world.config.review = {
+    ...suite.world.config.review!,
+    tlsCertFile: join(suite.world.dir, "missing.crt"),
+    tlsKeyFile,
+  };
+  await assert.rejects(suite.world.startPlugin(), /cannot read .*missing\.crt \(review\.tls_cert_file\)/);
+  suite.world.config.review = { ...suite.world.config.review!, tlsCertFile };
+  const instance = await suite.startInstance();
+  using client = Deno.createHttpClient({ caCerts: [suite.world.teleport.pki.caPem] });
+  const response = await fetch(`https://127.0.0.1:${instance.port}/pagerduty/webhook`, { client });
+  await response.body?.cancel();
+  assert.equal(response.status, 405);
 });
