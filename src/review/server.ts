@@ -28,14 +28,8 @@ import type { ReviewPagerDuty, ReviewTeleport } from "./ports.ts";
 import { checkWebhookSignature, secretsEqual } from "./signature.ts";
 import { type SourceLimit, SourceRateLimiter } from "./source_limiter.ts";
 import { checkOnBehalfReviews } from "./support.ts";
+import { ACTION_PATHS, ACTION_SECRET_HEADER, WEBHOOK_PATH } from "./endpoints.ts";
 
-export const WEBHOOK_PATH = "/pagerduty/webhook";
-export const ACTION_PATHS: Record<ReviewAction, string> = {
-  approve: "/pagerduty/action/approve",
-  deny: "/pagerduty/action/deny",
-};
-/** The header each Custom Incident Action is configured to send. */
-export const ACTION_SECRET_HEADER = "x-teleport-action-secret";
 /** PagerDuty drops deliveries over 256 KB; nothing legitimate is larger. */
 export const MAX_BODY_BYTES = 256 * 1024;
 /** Deliveries being verified at once; beyond this PagerDuty is asked to come back (503). */

@@ -7,8 +7,7 @@
 import type { PagerDutyReviewApi, WebhookSubscription } from "../backends/pagerduty/review_api.ts";
 import type { ReviewConfig } from "../config/review.ts";
 import { WORKFLOW_STARTED } from "./payload.ts";
-import { ACTION_PATHS, ACTION_SECRET_HEADER, WEBHOOK_PATH } from "./server.ts";
-import { MIN_ON_BEHALF_MAJOR } from "./support.ts";
+import { ACTION_PATHS, ACTION_SECRET_HEADER, MIN_ON_BEHALF_MAJOR, WEBHOOK_PATH } from "./endpoints.ts";
 
 export const SUBSCRIPTION_DESCRIPTION = "Teleport access request reviews (teleport-pagerduty)";
 

@@ -12,8 +12,7 @@
  */
 import { NotFoundError, TeleportError } from "../teleport/errors.ts";
 import type { ReviewTeleport } from "./ports.ts";
-
-export const MIN_ON_BEHALF_MAJOR = 18;
+import { MIN_ON_BEHALF_MAJOR } from "./endpoints.ts";
 
 /** Throws one line when the cluster cannot take reviews on behalf of users from this plugin. */
 export async function checkOnBehalfReviews(

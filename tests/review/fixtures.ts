@@ -13,7 +13,7 @@ import {
   type World,
 } from "../../src/doubles/world.ts";
 import type { Outcome } from "../../src/review/pipeline.ts";
-import { ACTION_PATHS, ACTION_SECRET_HEADER, WEBHOOK_PATH } from "../../src/review/server.ts";
+import { ACTION_PATHS, ACTION_SECRET_HEADER, WEBHOOK_PATH } from "../../src/review/endpoints.ts";
 import type { ReviewConfig } from "../../src/config/review.ts";
 import type { RunOptions } from "../../src/run.ts";
 

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { eventually, PLUGIN_USER } from "../../src/doubles/world.ts";
-import { ACTION_PATHS, ACTION_SECRET_HEADER, MAX_BODY_BYTES } from "../../src/review/server.ts";
+import { ACTION_PATHS, ACTION_SECRET_HEADER } from "../../src/review/endpoints.ts";
+import { MAX_BODY_BYTES } from "../../src/review/server.ts";
 import { ALICE, APPROVE_SECRET, BOB, REQUESTER, type ReviewSuite, startReviewSuite } from "./fixtures.ts";
 
 function notes(suite: ReviewSuite, incidentId: string): string[] {
