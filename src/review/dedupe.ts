@@ -7,6 +7,7 @@
 export const DEDUPE_WINDOW_MS = 48 * 3600_000;
 export const DEDUPE_MAX_IDS = 100_000;
 
+/** Delivery and event ids seen within the window (see the file comment). */
 export class DeliveryLog {
   readonly #seen = new Map<string, number>();
   readonly #windowMs: number;

@@ -5,15 +5,15 @@
  * 1. the incident is re-fetched with the plugin's API key (another account's is a 404);
  * 2. its incident_key is this plugin's key for a request, and plugin data of that request
  *    records this incident (first or extra incident);
- * 3. the request is still pending (the clicker's PagerDuty name is read first, for the notes);
- * 4. the clicker (event agent) appears in the incident's log entries around the click;
- * 5. the clicker maps to exactly one Teleport user;
- * 6. one instance claims the event in plugin data (compare-and-swap), so a delivery
- *    received by several instances becomes one review;
+ * 3. one instance claims the event in plugin data (compare-and-swap), so a delivery
+ *    received by several instances is handled once: one review, one note;
+ * 4. the request is still pending (the clicker's PagerDuty name is read first, for the notes);
+ * 5. the clicker (event agent) appears in the incident's log entries around the click;
+ * 6. the clicker maps to exactly one Teleport user;
  * 7. the review is submitted with the mapped user as author and the plugin as
  *    SubmittedBy; Teleport applies that user's review rules.
  *
- * From step 3 on the incident is known to be ours, and every outcome becomes a note on
+ * From step 4 on the incident is known to be ours, and every outcome becomes a note on
  * it. Failures are reported once, never retried in a loop.
  */
 import { createHash } from "node:crypto";
@@ -64,6 +64,14 @@ export async function processDelivery(delivery: Delivery, deps: PipelineDeps): P
   try {
     const found = await verifyIncident(delivery, deps);
     if ("ignored" in found) return { ...base, result: "ignored", detail: found.ignored };
+    if (!await claim(delivery, found.requestId, deps)) {
+      return {
+        ...base,
+        result: "duplicate",
+        detail: "another instance handles this event",
+        requestId: found.requestId,
+      };
+    }
     ours = found;
     const pdUser = await deps.pagerduty.getUser(delivery.agentId);
     if (!pdUser) throw new Refusal(`PagerDuty user ${delivery.agentId} does not exist`);
@@ -76,14 +84,6 @@ export async function processDelivery(delivery: Delivery, deps: PipelineDeps): P
     await confirmClicker(delivery, ours.incident, deps);
     const mapped = await mapPagerDutyUser(pdUser, deps.teleport, deps.identity);
     if ("problem" in mapped) throw new Refusal(mapped.problem);
-    if (!await claim(delivery, ours.requestId, deps)) {
-      return {
-        ...base,
-        result: "duplicate",
-        detail: "another instance handles this event",
-        requestId: ours.requestId,
-      };
-    }
     const updated = await submit(delivery, ours, mapped.user, deps);
     await deps.pagerduty.addNote(ours.incident.id, reviewedNote(delivery.action, mapped.user, updated.state));
     log.info("Review submitted from PagerDuty", {
@@ -151,7 +151,7 @@ export function recordedIncidents(data: Record<string, string> | null): string[]
   return ids;
 }
 
-/** Step 4: the incident's log shows the clicker acting on it around the event's time. */
+/** Step 5: the incident's log shows the clicker acting on it around the event's time. */
 async function confirmClicker(
   delivery: Delivery,
   incident: IncidentSnapshot,
@@ -170,7 +170,7 @@ async function confirmClicker(
   }
 }
 
-/** Step 6: first writer of this event's claim key wins; the others see a failed compare. */
+/** Step 3: first writer of this event's claim key wins; the others see a failed compare. */
 async function claim(delivery: Delivery, requestId: string, deps: PipelineDeps): Promise<boolean> {
   const key = claimKey(delivery.eventId);
   try {

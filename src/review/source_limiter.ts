@@ -14,6 +14,7 @@ export interface SourceLimit {
 
 export const DEFAULT_SOURCE_LIMIT: SourceLimit = { perMinute: 120, burst: 30, maxSources: 10_000 };
 
+/** Token buckets keyed by remote address; refuses instead of queueing. */
 export class SourceRateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #limit: SourceLimit;

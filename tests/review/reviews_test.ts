@@ -422,3 +422,25 @@ Deno.test("with tls_cert_file and tls_key_file the listener speaks https; an unr
   await response.body?.cancel();
   assert.equal(response.status, 405);
 });
+
+Deno.test("two instances receiving a delivery that must be refused post one note", async () => {
+  await using suite = await startReviewSuite();
+  const second = await suite.startInstance();
+  const { incidentId } = await suite.request();
+  const { eventId } = await suite.world.pagerduty.pressWorkflowTrigger({
+    incidentId,
+    userId: suite.pd.dave.id,
+    triggerId: suite.triggers.approve,
+  });
+  const [copy] = suite.world.pagerduty.workflowDelivery({
+    incidentId,
+    userId: suite.pd.dave.id,
+    triggerId: suite.triggers.approve,
+    event: { id: eventId },
+  });
+  assert.equal(await suite.world.pagerduty.deliver({ ...copy, url: suite.webhookUrl(second) }), 202);
+  const results = [(await suite.outcome(eventId)).result, (await suite.outcome(eventId, second)).result]
+    .sort();
+  assert.deepEqual(results, ["duplicate", "refused"]);
+  assert.equal(notes(suite, incidentId).filter((n) => n.includes("was not applied")).length, 1);
+});

@@ -60,6 +60,7 @@ export interface WebhookSubscriptionInput {
   description: string;
 }
 
+/** The REST calls of reviews from PagerDuty and review-setup (see the file comment). */
 export class PagerDutyReviewApi {
   readonly #transport: Transport;
   readonly #httpClient?: Deno.HttpClient;
