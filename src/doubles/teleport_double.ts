@@ -19,6 +19,7 @@
  *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
  *   addUser(name, { roles?, traits? })  a Teleport user (UsersService GetUser/ListUsers)
  *   setSubmitForUsers(user, names)     role rule review_requests.submit_for_users ("*" = anyone)
+ *   .maxUsersPage                      ListUsers page size cap (default 1000)
  *   .onBehalfSupported                 false = a server older than reviews on behalf of users
  *                                      (drops AccessReview.SubmittedBy as an unknown field)
  *   createRequest(NewRequest): string  → id; emits PUT
@@ -184,6 +185,8 @@ export class TeleportDouble {
   readonly calls: Record<string, number> = {};
   readonly ping: PingSettings;
   listAccessRequestsUnimplemented = false;
+  /** ListUsers page size cap ("the server may impose a different page size"). */
+  maxUsersPage = 1_000;
   /** Whether the server knows AccessReview.SubmittedBy (Teleport with reviews on behalf of users). */
   onBehalfSupported = true;
   /** The `version` metadata of the latest call (the client's API version). */
@@ -474,7 +477,10 @@ export class TeleportDouble {
       }),
       ListUsers: this.#unary("ListUsers", (request: ListUsersRequest) => {
         const names = [...this.#users.keys()].sort().filter((name) => name >= request.pageToken);
-        const size = request.pageSize < 1 ? DEFAULT_LIST_LIMIT : request.pageSize;
+        const size = Math.min(
+          request.pageSize < 1 ? DEFAULT_LIST_LIMIT : request.pageSize,
+          this.maxUsersPage,
+        );
         return create(ListUsersResponseSchema, {
           users: names.slice(0, size).map((name) => this.#userToWire(name, this.#users.get(name)!)),
           nextPageToken: names.at(size) ?? "",
