@@ -220,7 +220,10 @@ class Receiver {
       pluginName,
       instanceId,
       identity: { trait: config.userTrait, matchEmail: config.matchEmail },
-    }).then((outcome) => onOutcome?.(outcome));
+    }).then((outcome) => onOutcome?.(outcome)).catch((error) => {
+      // processDelivery never throws; only a faulty outcome hook lands here.
+      log.error("Review outcome hook failed: {error}", { error });
+    });
     this.#inFlight.add(work);
     work.finally(() => this.#inFlight.delete(work));
   }
