@@ -14,6 +14,7 @@ import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerdu
 import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+import { type ReviewHooks, startReviews } from "./review/start.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -28,6 +29,8 @@ export interface RunOptions {
   teleportOptions?: TeleportClientOptions;
   pagerdutyOptions?: PagerDutyClientOptions;
   plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  /** Hooks of the review server ([review]; tests). */
+  review?: ReviewHooks;
 }
 
 export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
@@ -48,6 +51,15 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
     await checkPagerDuty(pagerduty);
+    // ---- reviews from PagerDuty: [review], off by default (src/review) ----
+    await using _reviews = config.review?.enabled
+      ? await startReviews(config, {
+        teleport,
+        incidents: pagerduty,
+        serverVersion: pong.serverVersion,
+        instanceId: opts.instanceId,
+      }, opts.review)
+      : undefined;
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     const backend = new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations);
     rules = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });

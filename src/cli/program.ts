@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { GIT_REF, VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
+import { reviewSetup } from "./review_setup.ts";
 
 export const APP_NAME = "teleport-pagerduty";
 
@@ -48,6 +49,15 @@ export async function runCli(
     .action(async (opts: { config: string; debug?: boolean; pidFile?: string }) => {
       debug = opts.debug ?? false;
       exitCode = await start({ config: opts.config, debug, pidFile: opts.pidFile }, loadPlugin);
+    });
+
+  program.command("review-setup")
+    .description(
+      "Creates or updates the PagerDuty webhook subscription for [review] and prints the remaining steps.",
+    )
+    .option("-c, --config <path>", 'TOML config file path ("-" reads standard input)', DEFAULT_CONFIG_PATH)
+    .action(async (opts: { config: string }) => {
+      exitCode = await reviewSetup(opts);
     });
 
   try {
