@@ -1,13 +1,18 @@
 import { type Clock, systemClock } from "./clock.ts";
 
 /**
- * Client-side token bucket shared by every call of one client, so that a burst of
- * access requests never pushes the API key past PagerDuty's per-minute budget
- * (about 960 requests per minute per key).
+ * The one gate every call of a client passes before it is sent: a token bucket that
+ * paces calls within the configured rate, and that the server can close.
  *
- * Callers reserve a token immediately (the balance may go negative) and then sleep
+ * Pacing: callers reserve a token immediately (the balance may go negative) and sleep
  * until their reservation matures. This keeps waiters in FIFO order without a queue
  * and bounds any window of `w` ms to `burst + rate * w` requests.
+ *
+ * Closing: a 429 that says when the limit resets (`Retry-After`, `ratelimit-reset`)
+ * calls `closeUntil(t)`. Every call waits for `t` — those already waiting, those that
+ * already hold a reservation and new ones alike — so the client stops as a whole
+ * instead of each call hammering the API on its own schedule. The bucket is emptied,
+ * so calls resume at the paced rate from `t`, one at a time, not as a burst.
  */
 export class TokenBucket {
   readonly #ratePerMs: number;
@@ -15,6 +20,10 @@ export class TokenBucket {
   readonly #clock: Clock;
   #tokens: number;
   #updatedAt: number;
+  /** When the server allows calls again (0: open). */
+  #closedUntil = 0;
+  /** Bumped on every closing; a reservation from an older epoch is void. */
+  #epoch = 0;
 
   /**
    * @param ratePerMinute sustained rate.
@@ -30,18 +39,46 @@ export class TokenBucket {
     this.#updatedAt = this.#clock.now();
   }
 
-  /** Waits until the caller may send one request. */
+  /** Waits until the caller may send one request: the gate is open and its token is due. */
   async take(signal?: AbortSignal): Promise<void> {
-    const wait = this.#reserve();
-    if (wait > 0) await this.#clock.sleep(wait, signal);
+    for (;;) {
+      const epoch = this.#epoch;
+      const wait = this.#reserve();
+      if (wait > 0) await this.#clock.sleep(wait, signal);
+      // Closed while this caller waited: its reservation is void, queue again behind the gate.
+      if (epoch === this.#epoch) return;
+    }
+  }
+
+  /**
+   * Closes the gate until `at` (clock time): no call starts before then. Never shortens
+   * an existing closing; calling again with the same or an earlier time changes nothing.
+   */
+  closeUntil(at: number): void {
+    if (at <= this.#closedUntil || at <= this.#clock.now()) return;
+    this.#closedUntil = at;
+    this.#epoch++;
+    // Outstanding reservations are void (their holders reserve again), and the first
+    // token after the gate opens is due right at `at`.
+    this.#tokens = 1;
+    this.#updatedAt = at;
+  }
+
+  /** When the gate opens again, or 0 when it is open now. */
+  get closedUntil(): number {
+    return this.#closedUntil > this.#clock.now() ? this.#closedUntil : 0;
   }
 
   /** Books one token and returns how long to wait for it (0 when available now). */
   #reserve(): number {
     const now = this.#clock.now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
-    this.#updatedAt = now;
+    if (now >= this.#updatedAt) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
+      this.#updatedAt = now;
+    }
+    // Before a closing ends, the balance is counted from the opening time instead.
     this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : -this.#tokens / this.#ratePerMs;
+    const dueAt = this.#updatedAt + (this.#tokens >= 0 ? 0 : -this.#tokens / this.#ratePerMs);
+    return Math.max(0, dueAt - now);
   }
 }

@@ -5,10 +5,16 @@
 import type { PagerDutyConfig } from "../../config/types.ts";
 import { LookupCache } from "../../http/cache.ts";
 import { type Clock, systemClock } from "../../http/clock.ts";
-import { PagerDutyError } from "./errors.ts";
-import { TokenBucket } from "../../http/rate_limiter.ts";
+import { HttpError } from "../../http/errors.ts";
+import {
+  createHttpClient,
+  parseCommonEnvelope,
+  type Query,
+  type RequestSpec,
+  RestTransport,
+  type RetryPolicy,
+} from "../../http/transport.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
-import { DEFAULT_RETRY, type Query, type RetryPolicy, Transport } from "./transport.ts";
 import { getLog } from "../../ops/logging.ts";
 
 const logger = getLog("pagerduty");
@@ -16,6 +22,8 @@ const logger = getLog("pagerduty");
 export const INCIDENT_KEY_PREFIX = "teleport-access-request";
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** PagerDuty REST API v2's media type; the API answers 406 without it. */
+export const PAGERDUTY_ACCEPT = "application/vnd.pagerduty+json;version=2";
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
 /** Largest page PagerDuty serves; fewer round trips than its default of 25. */
@@ -77,7 +85,7 @@ export function incidentKey(requestId: string): string {
 }
 
 export class PagerDutyClient implements Disposable {
-  readonly #transport: Transport;
+  readonly #transport: RestTransport;
   readonly #httpClient?: Deno.HttpClient;
   readonly #services: LookupCache<PagerDutyService>;
   readonly #users: LookupCache<PagerDutyUser>;
@@ -85,25 +93,33 @@ export class PagerDutyClient implements Disposable {
   /** Reads `caFile` synchronously: construction happens once, at startup. */
   constructor(config: PagerDutyClientConfig, options: PagerDutyClientOptions = {}) {
     const clock = options.clock ?? systemClock;
-    if (config.caFile) {
-      this.#httpClient = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(config.caFile)] });
-    }
-    this.#transport = new Transport({
-      apiKey: config.apiKey,
-      userEmail: config.userEmail,
-      apiEndpoint: config.apiEndpoint,
+    this.#httpClient = createHttpClient({ caFile: config.caFile });
+    this.#transport = new RestTransport({
+      service: "PagerDuty",
+      endpoint: config.apiEndpoint,
+      secret: config.apiKey,
+      authorization: `Token token=${config.apiKey}`,
+      // PagerDuty attributes writes to the user named in `From`.
+      headers: (spec: RequestSpec): Record<string, string> =>
+        spec.method === "GET"
+          ? { Accept: PAGERDUTY_ACCEPT }
+          : { Accept: PAGERDUTY_ACCEPT, From: config.userEmail },
+      parseError: parseCommonEnvelope,
+      ratePerMinute: config.rateLimitPerMinute || DEFAULT_RATE_LIMIT_PER_MINUTE,
+      burst: options.rateLimitBurst,
       requestTimeoutMs: config.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
-      retry: { ...DEFAULT_RETRY, ...options.retry },
-      limiter: new TokenBucket(config.rateLimitPerMinute || DEFAULT_RATE_LIMIT_PER_MINUTE, {
-        burst: options.rateLimitBurst,
-        clock,
-      }),
+      retry: options.retry,
       clock,
       httpClient: this.#httpClient,
     });
     const ttlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     this.#services = new LookupCache({ ttlMs, clock });
     this.#users = new LookupCache({ ttlMs, clock });
+  }
+
+  /** The API endpoint this client calls (base URL), for messages. */
+  get endpoint(): string {
+    return this.#transport.endpoint;
   }
 
   /** Verifies the endpoint and the API key (GET /abilities); throws on any failure. */
@@ -295,7 +311,7 @@ export class PagerDutyClient implements Disposable {
  * positive costs one lookup: the original error is rethrown when nothing is found.
  */
 function isDuplicateKeyError(err: unknown): boolean {
-  if (!(err instanceof PagerDutyError) || err.status !== 400) return false;
+  if (!(err instanceof HttpError) || err.status !== 400) return false;
   const text = [err.apiMessage, ...err.details].join(" ").toLowerCase();
   return /(\bkey\b|dedup)/.test(text) && /(already|exists|duplicate)/.test(text);
 }
