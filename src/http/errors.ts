@@ -151,7 +151,8 @@ export function redact(text: string, secret: string): string {
  * errors as text only) into a cause and a one-line description naming `host`.
  */
 export function describeNetworkFailure(err: unknown, host: string): { cause: NetworkCause; text: string } {
-  const raw = errorText(err);
+  // The URL in Deno's text ("for url (https://…)") must not decide the cause.
+  const raw = errorText(err).replace(/\s*\(https?:\/\/[^)]*\)/g, "");
   if (/connection refused/i.test(raw)) {
     return { cause: "refused", text: `connection refused by ${host} (nothing listening there?)` };
   }
@@ -161,7 +162,7 @@ export function describeNetworkFailure(err: unknown, host: string): { cause: Net
   if (/certificate|tls|ssl|handshake|UnknownIssuer|BadSignature|NotValidForName/i.test(raw)) {
     return { cause: "tls", text: `TLS with ${host} failed: ${tlsDetail(raw)}` };
   }
-  if (/reset|broken pipe|connection closed|IncompleteMessage|unexpected eof|aborted/i.test(raw)) {
+  if (/reset|broken pipe|connection closed|IncompleteMessage|unexpected eof/i.test(raw)) {
     return { cause: "reset", text: `connection to ${host} closed before a complete response` };
   }
   if (/unreachable|no route to host|timed out/i.test(raw)) {

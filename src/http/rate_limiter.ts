@@ -11,8 +11,9 @@ import { type Clock, systemClock } from "./clock.ts";
  * Closing: a 429 that says when the limit resets (`Retry-After`, `ratelimit-reset`)
  * calls `closeUntil(t)`. Every call waits for `t` — those already waiting, those that
  * already hold a reservation and new ones alike — so the client stops as a whole
- * instead of each call hammering the API on its own schedule. The bucket is emptied,
- * so calls resume at the paced rate from `t`, one at a time, not as a burst.
+ * instead of each call hammering the API on its own schedule. The bucket keeps
+ * refilling while closed (as when idle), so at `t` at most `burst` calls go at once and
+ * the rest follow at the paced rate.
  */
 export class TokenBucket {
   readonly #ratePerMs: number;
@@ -51,16 +52,29 @@ export class TokenBucket {
   }
 
   /**
-   * Closes the gate until `at` (clock time): no call starts before then. Never shortens
-   * an existing closing; calling again with the same or an earlier time changes nothing.
+   * Identifies the gate's current opening; read it when a call is sent and pass it to
+   * `closeUntil` with that call's 429.
    */
-  closeUntil(at: number): void {
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Closes the gate until `at` (clock time): no call starts before then. Never shortens
+   * an existing closing. With `sentIn` (the `epoch` when the refused call was sent), a
+   * refusal of a call sent before the gate last closed changes nothing: it hit the same
+   * exhausted window, and its later (rounded) reset would only delay everyone.
+   */
+  closeUntil(at: number, sentIn?: number): void {
+    if (sentIn !== undefined && sentIn !== this.#epoch) return;
     if (at <= this.#closedUntil || at <= this.#clock.now()) return;
+    const now = this.#clock.now();
     this.#closedUntil = at;
     this.#epoch++;
-    // Outstanding reservations are void (their holders reserve again), and the first
-    // token after the gate opens is due right at `at`.
-    this.#tokens = 1;
+    // Outstanding reservations are void (their holders reserve again), and the bucket
+    // refills while the gate is closed, as it does when the client is idle.
+    const held = Math.max(0, Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs));
+    this.#tokens = Math.min(this.#burst, held + (at - now) * this.#ratePerMs);
     this.#updatedAt = at;
   }
 

@@ -75,8 +75,8 @@ export interface RestTransportOptions {
   secret: string;
   /** The whole Authorization header value: `Token token=…`, `GenieKey …`, `Basic …`. */
   authorization: string;
-  /** Extra headers per request (Accept, `From` on writes); they win over the defaults. */
-  headers?: (spec: RequestSpec) => Record<string, string>;
+  /** Extra headers per request (Accept, `From` on writes); they win over the defaults, undefined skips. */
+  headers?: (spec: RequestSpec) => Record<string, string | undefined>;
   /** Reads the API's error body; the default understands `{"message","code","errors"}`. */
   parseError?: (body: string) => ErrorEnvelope;
   /** Sustained rate for the client-side token bucket. */
@@ -142,8 +142,10 @@ export class RestTransport {
     const deadline = clock.now() + retry.deadlineMs;
     let backoff = retry.baseDelayMs;
     for (let attempt = 1;; attempt++) {
+      let sentIn = 0;
       try {
         await this.#gate.take(spec.signal);
+        sentIn = this.#gate.epoch;
         return await this.#send<T>(spec);
       } catch (err) {
         if (!(err instanceof HttpError) || !err.retryable) throw err;
@@ -165,7 +167,7 @@ export class RestTransport {
         });
         // A server-given wait closes the gate for every call of this client; this call
         // then waits for it in `take` like all the others.
-        if (serverWait !== undefined) this.#gate.closeUntil(clock.now() + serverWait);
+        if (serverWait !== undefined) this.#gate.closeUntil(clock.now() + serverWait, sentIn);
         else await clock.sleep(delay, spec.signal);
         if (spec.recover && mayHaveBeenApplied(err)) {
           const recovered = await spec.recover();
@@ -235,7 +237,9 @@ export class RestTransport {
       "Content-Type": "application/json",
       "Authorization": this.#o.authorization,
     });
-    for (const [name, value] of Object.entries(this.#o.headers?.(spec) ?? {})) headers.set(name, value);
+    for (const [name, value] of Object.entries(this.#o.headers?.(spec) ?? {})) {
+      if (value !== undefined) headers.set(name, value);
+    }
     return headers;
   }
 

@@ -1,42 +1,13 @@
 /**
  * The client-side token bucket keeps any burst within the configured rate: in every
- * window of w ms at most `burst + rate·w` requests start.
+ * window of w ms at most `burst + rate·w` requests start. It is also the client's one
+ * rate-limit gate: once closed (a 429 said when the limit resets), no call starts
+ * before the gate opens, whether it was already waiting or not.
  */
 import assert from "node:assert/strict";
-import type { Clock } from "../../src/backends/pagerduty/mod.ts";
 import { TokenBucket } from "../../src/http/rate_limiter.ts";
 import { clientFor, pool, withDouble } from "../backends/pagerduty/helpers.ts";
-
-/** Virtual time: sleeps are queued and fired in time order by `run()`. */
-class VirtualClock implements Clock {
-  #now = 0;
-  #timers: { at: number; fire: () => void }[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((fire) => this.#timers.push({ at: this.#now + ms, fire }));
-  }
-
-  /** Fires timers in order, letting woken tasks run (and queue more) in between. */
-  async run(): Promise<void> {
-    await flush();
-    while (this.#timers.length) {
-      this.#timers.sort((a, b) => a.at - b.at);
-      const timer = this.#timers.shift()!;
-      this.#now = Math.max(this.#now, timer.at);
-      timer.fire();
-      await flush();
-    }
-  }
-}
-
-/** Lets promise chains woken by a timer run to completion (they only use microtasks). */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+import { VirtualClock } from "./virtual_clock.ts";
 
 /** The largest number of timestamps inside any window [t, t + windowMs). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -114,3 +85,50 @@ Deno.test("the limiter is shared by every call of a client (measured at the doub
     const peak = maxInWindow(arrivals, 200);
     assert.ok(peak <= 34, `peak of ${peak} requests in 200 ms`);
   }));
+
+Deno.test("a closed gate holds every caller until it opens: waiting, reserved and new ones", async () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { burst: 2, clock }); // 100 per second
+  const starts: number[] = [];
+  const take = () => bucket.take().then(() => starts.push(clock.now()));
+  // Two go at once (the burst), the next two reserve tokens due at 10 and 20 ms.
+  const early = Promise.all([take(), take(), take(), take()]);
+  await clock.whenSleeping(2);
+  bucket.closeUntil(2_000);
+  assert.equal(bucket.closedUntil, 2_000);
+  const late = take(); // arrives while closed
+  await clock.run();
+  await Promise.all([early, late]);
+  assert.deepEqual(starts.slice(0, 2), [0, 0]);
+  assert.ok(starts.slice(2).every((t) => t >= 2_000), `started at ${starts}`);
+  assert.equal(bucket.closedUntil, 0);
+});
+
+Deno.test("the bucket refills while closed, so the gate opens with at most a burst, then paces", async () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { burst: 5, clock }); // 100 per second
+  for (let i = 0; i < 5; i++) await bucket.take();
+  bucket.closeUntil(1_000);
+  const starts: number[] = [];
+  const all = Promise.all(
+    Array.from({ length: 8 }, () => bucket.take().then(() => starts.push(clock.now()))),
+  );
+  await clock.run();
+  await all;
+  assert.deepEqual(starts.map(Math.round), [1_000, 1_000, 1_000, 1_000, 1_000, 1_010, 1_020, 1_030]);
+});
+
+Deno.test("a closing never shortens, and a refusal of a call sent before the last closing is ignored", () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { clock });
+  const sentBefore = bucket.epoch;
+  bucket.closeUntil(2_000, sentBefore);
+  bucket.closeUntil(1_000);
+  assert.equal(bucket.closedUntil, 2_000, "not shortened");
+  // Another call sent before the first closing comes back 429 with a later (rounded) reset.
+  bucket.closeUntil(3_000, sentBefore);
+  assert.equal(bucket.closedUntil, 2_000, "stale refusal ignored");
+  // A call sent since the closing that is refused does extend it.
+  bucket.closeUntil(3_000, bucket.epoch);
+  assert.equal(bucket.closedUntil, 3_000);
+});
