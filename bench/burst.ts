@@ -22,6 +22,8 @@ interface DrainResult {
   p50IncidentS: number;
   status429: number;
   pdCalls: number;
+  /** When the first PagerDuty call of the burst arrived (Teleport-side work before it). */
+  firstCallS: number;
 }
 
 async function burst(
@@ -60,6 +62,7 @@ async function burst(
     p50IncidentS: round((percentile(created.map((r) => r.at), 50) - t0) / 1000),
     status429: pd.requests.slice(pdFrom).filter((r) => r.status === 429).length,
     pdCalls: pd.requests.length - pdFrom,
+    firstCallS: round((Math.min(...pd.requests.slice(pdFrom).map((r) => r.at)) - t0) / 1000),
   };
 }
 
@@ -124,9 +127,11 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   );
   report.note(
     `rate-limited: drain ${limited.drainS} s vs floor ${round(floorS, 1)} s ` +
-      `(${limitedBurst} calls at ${perSecond}/s; the server counts fixed 1 s windows, the client a ` +
-      `token bucket of ${perSecond} + ${perSecond}/s) = ${round(limited.drainS / floorS, 2)}× the floor, ` +
-      `${limited.status429} responses 429.`,
+      `(${limitedBurst} calls at ${perSecond}/s; the server counts 1 s windows from the first call after ` +
+      `the last one ended and answers 429 with ratelimit-reset in whole seconds; the client paces with a ` +
+      `token bucket of ${perSecond} + ${perSecond}/s and a 429 pauses all its calls until the reset) = ` +
+      `${round(limited.drainS / floorS, 2)}× the floor, ${limited.status429} responses 429; the first ` +
+      `PagerDuty call came ${limited.firstCallS} s after the burst was created.`,
   );
   const figures = {
     unthrottled: open,

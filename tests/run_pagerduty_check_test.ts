@@ -4,12 +4,12 @@
  * the check stops at its deadline instead of retrying in the background.
  */
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { PagerDutyClient } from "../src/backends/pagerduty/client.ts";
 import { PagerDutyDouble } from "../src/doubles/pagerduty_double.ts";
 import { TestPki } from "../src/doubles/pki.ts";
 import { checkPagerDuty } from "../src/run.ts";
 import { VirtualClock } from "./http/virtual_clock.ts";
+import { captureLogs } from "./ops/capture_logs.ts";
 
 const API_KEY = "u+TEST_pd_api_key_0123";
 
@@ -18,24 +18,13 @@ async function check(
   apiEndpoint: string,
   options: { apiKey?: string; clock?: VirtualClock; deadlineMs?: number } = {},
 ): Promise<string[]> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["teleport-pagerduty"], lowestLevel: "warning", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
+  const records = await captureLogs(async () => {
     using client = new PagerDutyClient(
       { apiKey: options.apiKey ?? API_KEY, userEmail: "bot@example.com", apiEndpoint, requestTimeout: 2_000 },
       { clock: options.clock, retry: { baseDelayMs: 5, maxDelayMs: 5 } },
     );
     await checkPagerDuty(client, options.deadlineMs ?? 300);
-  } finally {
-    await reset();
-  }
+  }, "warning");
   return records.map((r) => r.message.map(String).join(""));
 }
 

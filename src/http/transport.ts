@@ -23,8 +23,10 @@ import {
   type HttpErrorInit,
   HttpNetworkError,
   HttpTimeoutError,
+  type NetworkCause,
   redact,
 } from "./errors.ts";
+import { proxyFor } from "./proxy.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 
 /** Ordered query parameters; a key may repeat (`user_ids[]`). */
@@ -88,12 +90,19 @@ export interface RestTransportOptions {
   clock?: Clock;
   /** Custom CA or proxy (see `createHttpClient`); the caller owns and closes it. */
   httpClient?: Deno.HttpClient;
+  /**
+   * The proxy `httpClient` was built with, for messages only; otherwise the transport
+   * reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY as `fetch` does (also with a custom client).
+   */
+  proxy?: string;
 }
 
 export class RestTransport {
   readonly #o: RestTransportOptions;
   readonly #base: string;
   readonly #host: string;
+  /** The proxy the platform uses for the endpoint, named in connection failures. */
+  readonly #proxy?: string;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
@@ -104,6 +113,7 @@ export class RestTransport {
     this.#o = options;
     this.#base = options.endpoint.replace(/\/+$/, "");
     this.#host = hostOf(this.#base);
+    this.#proxy = options.proxy ?? proxyFor(this.#base);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#timeoutMs = options.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS;
     this.#clock = options.clock ?? systemClock;
@@ -199,7 +209,7 @@ export class RestTransport {
       if (timeout.signal.aborted) {
         throw new HttpTimeoutError({ ...init, cause: err }, `no response within ${this.#timeoutMs} ms`);
       }
-      const network = describeNetworkFailure(err, this.#host);
+      const network = this.#describe(err);
       throw new HttpNetworkError(
         { ...init, networkCause: network.cause, cause: err },
         this.#scrub(network.text),
@@ -207,6 +217,18 @@ export class RestTransport {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The cause of a failed connection, naming the proxy when it was the proxy that failed. */
+  #describe(err: unknown): { cause: NetworkCause; text: string } {
+    const direct = describeNetworkFailure(err, this.#host);
+    if (!this.#proxy) return direct;
+    // Connecting goes to the proxy; TLS and everything after it is with the endpoint.
+    if (direct.cause === "refused" || direct.cause === "dns" || direct.cause === "unreachable") {
+      const { text } = describeNetworkFailure(err, hostOf(this.#proxy));
+      return { cause: direct.cause, text: `${text} (the proxy for ${this.#host})` };
+    }
+    return { cause: direct.cause, text: `${direct.text} (through the proxy ${this.#proxy})` };
   }
 
   /** The error to throw when the caller's own signal ended the call, or null if it did not. */
