@@ -26,7 +26,8 @@
  *   pd.inject5xx(selector, status = 500)
  *   pd.injectLatency(selector, ms)
  *   pd.injectConnectionReset(selector)                     // closes the TCP connection, no response
- *   pd.setServerRateLimit({ limit, windowMs } | null)      // N requests per window, then 429s
+ *   pd.setServerRateLimit({ limit, windowMs } | null)      // N requests per window, then 429s;
+ *                                                          //   ratelimit-* headers on every answer
  *   pd.clearFaults()
  *   await pd.waitFor(() => pd.incidents().length === 3, timeoutMs = 5000)
  *   await pd.close()
@@ -295,15 +296,18 @@ export class PagerDutyDouble {
     }
     if (fault?.kind === "429") return tooManyRequests(fault);
     if (fault?.kind === "5xx") return envelope(new HttpError(fault.status, "Internal Server Error", 5000));
-    const limited = this.#serverRateLimit();
-    if (limited) return limited;
+    const limit = this.#serverRateLimit();
+    if (limit?.refused) return limit.refused;
+    let response: Response;
     try {
       this.#authorize(r);
-      return this.#route(r);
+      response = this.#route(r);
     } catch (err) {
-      if (err instanceof HttpError) return envelope(err);
-      throw err;
+      if (!(err instanceof HttpError)) throw err;
+      response = envelope(err);
     }
+    for (const [name, value] of Object.entries(limit?.headers ?? {})) response.headers.set(name, value);
+    return response;
   }
 
   #matchingFaults(r: RecordedRequest): FaultAction[] {
@@ -322,14 +326,26 @@ export class PagerDutyDouble {
     return hits;
   }
 
-  #serverRateLimit(): Response | null {
+  /**
+   * Counts the request against the server-side limit: a 429 past it, else the
+   * `ratelimit-*` headers PagerDuty puts on every answer (reset in whole seconds).
+   */
+  #serverRateLimit(): { refused?: Response; headers?: Record<string, string> } | null {
     const rl = this.#rateLimit;
     if (!rl) return null;
     const now = performance.now();
     if (now - rl.windowStart >= rl.windowMs) Object.assign(rl, { windowStart: now, used: 0 });
-    if (++rl.used <= rl.limit) return null;
     const reset = Math.ceil((rl.windowStart + rl.windowMs - now) / 1000);
-    return tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit });
+    if (++rl.used > rl.limit) {
+      return { refused: tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit }) };
+    }
+    return {
+      headers: {
+        "ratelimit-limit": String(rl.limit),
+        "ratelimit-remaining": String(rl.limit - rl.used),
+        "ratelimit-reset": String(reset),
+      },
+    };
   }
 
   #violate(r: RecordedRequest, problem: string): void {

@@ -25,6 +25,8 @@ export class TokenBucket {
   #closedUntil = 0;
   /** Bumped on every closing; a reservation from an older epoch is void. */
   #epoch = 0;
+  /** The earliest moment the server's current window is known to end by (see `observe`). */
+  #windowEnd = 0;
 
   /**
    * @param ratePerMinute sustained rate.
@@ -76,6 +78,26 @@ export class TokenBucket {
     const held = Math.max(0, Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs));
     this.#tokens = Math.min(this.#burst, held + (at - now) * this.#ratePerMs);
     this.#updatedAt = at;
+  }
+
+  /**
+   * Reads the rate-limit part of an answer to a call sent in epoch `sentIn`:
+   * `resetInMs` (from `ratelimit-reset` / `Retry-After`), `remaining` (from
+   * `ratelimit-remaining`) and whether it was a 429. When the server has nothing left
+   * (remaining 0, or a refusal), the gate closes until the window ends.
+   *
+   * Resets come in whole seconds, so each one only bounds the window's end from above;
+   * the tightest bound (the smallest `now + resetInMs` seen in this window) is kept,
+   * which is what lets the gate open close to the real reset instead of up to a second
+   * late. Answers to calls sent before the last closing belong to an older window and
+   * are ignored.
+   */
+  observe(answer: { resetInMs?: number; remaining?: number; refused: boolean }, sentIn: number): void {
+    if (sentIn !== this.#epoch || answer.resetInMs === undefined) return;
+    const now = this.#clock.now();
+    const end = now + answer.resetInMs;
+    this.#windowEnd = this.#windowEnd > now ? Math.min(this.#windowEnd, end) : end;
+    if (answer.refused || answer.remaining === 0) this.closeUntil(this.#windowEnd, sentIn);
   }
 
   /** When the gate opens again, or 0 when it is open now. */

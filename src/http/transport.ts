@@ -152,15 +152,17 @@ export class RestTransport {
     const deadline = clock.now() + retry.deadlineMs;
     let backoff = retry.baseDelayMs;
     for (let attempt = 1;; attempt++) {
-      let sentIn = 0;
       try {
         await this.#gate.take(spec.signal);
-        sentIn = this.#gate.epoch;
         return await this.#send<T>(spec);
       } catch (err) {
         if (!(err instanceof HttpError) || !err.retryable) throw err;
         onFailure(err);
-        const serverWait = err.kind === "rate_limited" ? err.retryAfterMs : undefined;
+        // A 429 that said when the limit resets has closed the gate (see #send); this
+        // call then waits for it in `take` like every other call of the client.
+        const serverWait = err.kind === "rate_limited" && err.retryAfterMs !== undefined
+          ? Math.max(0, this.#gate.closedUntil - clock.now())
+          : undefined;
         if (serverWait === undefined) {
           backoff = decorrelatedJitter(backoff, { baseMs: retry.baseDelayMs, capMs: retry.maxDelayMs });
         }
@@ -175,10 +177,7 @@ export class RestTransport {
           paused_client: serverWait !== undefined,
           error: err.summary,
         });
-        // A server-given wait closes the gate for every call of this client; this call
-        // then waits for it in `take` like all the others.
-        if (serverWait !== undefined) this.#gate.closeUntil(clock.now() + serverWait, sentIn);
-        else await clock.sleep(delay, spec.signal);
+        if (serverWait === undefined) await clock.sleep(delay, spec.signal);
         if (spec.recover && mayHaveBeenApplied(err)) {
           const recovered = await spec.recover();
           if (recovered !== null && recovered !== undefined) return recovered as T;
@@ -189,6 +188,7 @@ export class RestTransport {
 
   async #send<T>(spec: RequestSpec): Promise<T> {
     const init = this.#init(spec);
+    const sentIn = this.#gate.epoch;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
     const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
@@ -200,6 +200,7 @@ export class RestTransport {
         signal,
         client: this.#o.httpClient,
       });
+      this.#gate.observe(rateLimitOf(response), sentIn);
       const text = await response.text();
       if (!response.ok) throw this.#httpError(init, response, text);
       return parseBody(init, response.status, text) as T;
@@ -348,6 +349,16 @@ export function retryAfterMs(headers: Headers): number | undefined {
   }
   const reset = Number(headers.get("ratelimit-reset") ?? NaN);
   return Number.isFinite(reset) ? Math.max(0, reset * 1000) : undefined;
+}
+
+/** What an answer says about the server's rate limit (`ratelimit-*`, `Retry-After`). */
+function rateLimitOf(response: Response): { resetInMs?: number; remaining?: number; refused: boolean } {
+  const remaining = Number(response.headers.get("ratelimit-remaining") ?? NaN);
+  return {
+    resetInMs: retryAfterMs(response.headers),
+    remaining: Number.isFinite(remaining) ? remaining : undefined,
+    refused: response.status === 429,
+  };
 }
 
 /** A 2xx body that is not JSON is a protocol error, not something a retry would fix. */

@@ -132,3 +132,36 @@ Deno.test("a closing never shortens, and a refusal of a call sent before the las
   bucket.closeUntil(3_000, bucket.epoch);
   assert.equal(bucket.closedUntil, 3_000);
 });
+
+Deno.test("remaining 0 closes the gate until the window ends, before any 429", () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { clock });
+  bucket.observe({ resetInMs: 1_000, remaining: 3, refused: false }, bucket.epoch);
+  assert.equal(bucket.closedUntil, 0, "calls left: stays open");
+  bucket.observe({ resetInMs: 1_000, remaining: 0, refused: false }, bucket.epoch);
+  assert.equal(bucket.closedUntil, 1_000);
+});
+
+Deno.test("whole-second resets: the gate opens at the tightest bound seen in the window", async () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { clock });
+  // The window's first answer at t=0 says "1 s" (really ≤ 1 s); at t=300 another says
+  // "1 s" again (rounded up from 0.7 s) and nothing is left.
+  bucket.observe({ resetInMs: 1_000, remaining: 5, refused: false }, bucket.epoch);
+  await clock.advanceTo(300);
+  bucket.observe({ resetInMs: 1_000, remaining: 0, refused: false }, bucket.epoch);
+  assert.equal(bucket.closedUntil, 1_000, "not 1,300");
+  // Once that window is over, a new one is estimated afresh.
+  await clock.advanceTo(1_000);
+  bucket.observe({ resetInMs: 1_000, remaining: 0, refused: true }, bucket.epoch);
+  assert.equal(bucket.closedUntil, 2_000);
+});
+
+Deno.test("answers to calls sent before the last closing say nothing about the new window", () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(6_000, { clock });
+  const before = bucket.epoch;
+  bucket.observe({ resetInMs: 1_000, remaining: 0, refused: true }, before);
+  bucket.observe({ resetInMs: 5_000, remaining: 0, refused: true }, before);
+  assert.equal(bucket.closedUntil, 1_000);
+});

@@ -84,6 +84,24 @@ Deno.test("a 429 with a reset pauses the whole client: a second call waits for t
     assert.deepEqual(pd.requests.map((r) => r.status), [429, 200, 200]);
   }));
 
+Deno.test("ratelimit-remaining 0 on a success pauses the client until the reset, without a 429", () =>
+  withDouble(async (pd) => {
+    const clock = new VirtualClock();
+    const transport = pagerDuty(pd.url, pd.apiKey, { clock });
+    pd.setServerRateLimit({ limit: 2, windowMs: 60_000 });
+    await transport.request({ method: "GET", path: "/abilities" });
+    await transport.request({ method: "GET", path: "/abilities" }); // remaining: 0, reset: 60
+    assert.equal(transport.pausedUntil, 60_000);
+    const third = transport.request({ method: "GET", path: "/abilities" });
+    await clock.whenSleeping(1);
+    assert.deepEqual(clock.sleepers, [60_000]);
+    assert.deepEqual(pd.requests.map((r) => r.status), [200, 200], "nothing sent into a 429");
+    pd.setServerRateLimit(null);
+    await clock.advanceTo(60_000);
+    await third;
+    assert.deepEqual(pd.requests.map((r) => r.status), [200, 200, 200]);
+  }));
+
 Deno.test("the Authorization value, extra headers and error parser are the caller's", () =>
   withServer(
     () =>
