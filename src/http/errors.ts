@@ -8,6 +8,7 @@
  * The transport scrubs the secret from every text before it reaches an error.
  */
 
+/** What went wrong, by HTTP status or transport failure. */
 export type HttpErrorKind =
   | "auth"
   | "not_found"
@@ -50,6 +51,7 @@ export interface HttpErrorInit {
   cause?: unknown;
 }
 
+/** A failed REST call; subclasses fix `kind`. Read `failure` to decide between retrying and giving up. */
 export class HttpError extends Error {
   readonly kind: HttpErrorKind = "http";
   readonly service: string;

@@ -32,8 +32,10 @@ import { TokenBucket } from "./rate_limiter.ts";
 /** Ordered query parameters; a key may repeat (`user_ids[]`). */
 export type Query = ReadonlyArray<readonly [string, string]>;
 
+/** The HTTP methods a REST backend uses. */
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
+/** One call: method, path below the endpoint, query, JSON body, signal and the `recover` hook. */
 export interface RequestSpec {
   method: Method;
   /** Path below the endpoint, starting with "/". */
@@ -57,6 +59,7 @@ export interface ErrorEnvelope {
   details?: string[];
 }
 
+/** How long one call may keep retrying, and its backoff bounds. */
 export interface RetryPolicy {
   /** Total time budget of one call, retries included. */
   deadlineMs: number;
@@ -65,9 +68,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** One minute of retries, backing off from 250 ms to 10 s. */
 export const DEFAULT_RETRY: RetryPolicy = { deadlineMs: 60_000, baseDelayMs: 250, maxDelayMs: 10_000 };
+/** Per-request timeout when the caller sets none (the Go plugins' 10 s). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+/** Everything that differs between REST backends; see the example at the top of this file. */
 export interface RestTransportOptions {
   /** The API's name in messages and logs ("PagerDuty"); its lower case is the log category. */
   service: string;
@@ -97,6 +103,7 @@ export interface RestTransportOptions {
   proxy?: string;
 }
 
+/** The REST calls of one client (one API key): they share one rate-limit gate. */
 export class RestTransport {
   readonly #o: RestTransportOptions;
   readonly #base: string;
