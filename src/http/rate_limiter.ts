@@ -8,8 +8,9 @@ import { type Clock, systemClock } from "./clock.ts";
  * until their reservation matures. This keeps waiters in FIFO order without a queue
  * and bounds any window of `w` ms to `burst + rate * w` requests.
  *
- * Closing: a 429 that says when the limit resets (`Retry-After`, `ratelimit-reset`)
- * calls `closeUntil(t)`. Every call waits for `t` — those already waiting, those that
+ * Closing: when the server says the key has nothing left until `t` (`observe`: a
+ * `ratelimit-remaining: 0` answer, or a 429 with `ratelimit-reset` / `Retry-After`),
+ * the gate closes until `t`. Every call waits for `t` — those already waiting, those that
  * already hold a reservation and new ones alike — so the client stops as a whole
  * instead of each call hammering the API on its own schedule. The bucket keeps
  * refilling while closed (as when idle), so at `t` at most `burst` calls go at once and
@@ -47,7 +48,15 @@ export class TokenBucket {
     for (;;) {
       const epoch = this.#epoch;
       const wait = this.#reserve();
-      if (wait > 0) await this.#clock.sleep(wait, signal);
+      if (wait > 0) {
+        try {
+          await this.#clock.sleep(wait, signal);
+        } catch (err) {
+          // A caller that gives up does not spend its token: the next one gets it.
+          if (epoch === this.#epoch) this.#tokens += 1;
+          throw err;
+        }
+      }
       // Closed while this caller waited: its reservation is void, queue again behind the gate.
       if (epoch === this.#epoch) return;
     }

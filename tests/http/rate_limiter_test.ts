@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { TokenBucket } from "../../src/http/rate_limiter.ts";
-import { clientFor, pool, withDouble } from "../backends/pagerduty/helpers.ts";
+import { clientFor, withDouble } from "../backends/pagerduty/helpers.ts";
 import { VirtualClock } from "./virtual_clock.ts";
 
 /** The largest number of timestamps inside any window [t, t + windowMs). */
@@ -63,27 +63,24 @@ Deno.test("a bucket refills while idle, up to the burst size only", async () => 
   assert.equal(await later, 1_000);
 });
 
-Deno.test("the limiter is shared by every call of a client (measured at the double)", () =>
+Deno.test("every call of a client waits on the same bucket, whatever the operation", () =>
   withDouble(async (pd) => {
-    using client = clientFor(pd, { rateLimitPerMinute: 6_000 }, { rateLimitBurst: 10 }); // 100/s
+    const clock = new VirtualClock();
+    using client = clientFor(pd, { rateLimitPerMinute: 60 }, { rateLimitBurst: 1, clock }); // 1 per second
     const service = pd.addService({ name: "S" });
     const user = pd.addUser({ name: "A", email: "a@example.com" });
-    // Open the connections first, so connection setup does not bunch arrivals together,
-    // then let the bucket refill.
-    await pool(40, 40, () => client.healthCheck());
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const warmUp = pd.requests.length;
-
-    await pool(120, 40, async (i) => {
-      if (i % 3 === 0) await client.onCallPolicies(user.id, [service.escalationPolicyId]);
-      else if (i % 3 === 1) await client.healthCheck();
-      else await client.findIncidentByKey(`k${i}`);
-    });
-    const arrivals = pd.requests.slice(warmUp).map((r) => r.at);
-    assert.equal(arrivals.length, 120);
-    // 10 + 100/s · 200 ms = 30, plus slack for scheduling jitter between client and server.
-    const peak = maxInWindow(arrivals, 200);
-    assert.ok(peak <= 34, `peak of ${peak} requests in 200 ms`);
+    const calls = [
+      client.healthCheck(),
+      client.onCallPolicies(user.id, [service.escalationPolicyId]),
+      client.findIncidentByKey("k"),
+    ];
+    await clock.whenSleeping(2);
+    assert.deepEqual(clock.sleepers, [1_000, 2_000], "one queue for all operations");
+    await calls[0];
+    assert.equal(pd.requests.length, 1, "the others have not been sent");
+    await clock.run();
+    await Promise.all(calls);
+    assert.equal(pd.requests.length, 3);
   }));
 
 Deno.test("a closed gate holds every caller until it opens: waiting, reserved and new ones", async () => {
@@ -164,4 +161,18 @@ Deno.test("answers to calls sent before the last closing say nothing about the n
   bucket.observe({ resetInMs: 1_000, remaining: 0, refused: true }, before);
   bucket.observe({ resetInMs: 5_000, remaining: 0, refused: true }, before);
   assert.equal(bucket.closedUntil, 1_000);
+});
+
+Deno.test("a caller that gives up while waiting leaves its token to the next one", async () => {
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(60, { burst: 1, clock }); // 1 per second
+  await bucket.take();
+  const quitter = new AbortController();
+  const gaveUp = bucket.take(quitter.signal).catch(() => "gave up");
+  await clock.whenSleeping(1);
+  quitter.abort();
+  assert.equal(await gaveUp, "gave up");
+  const next = bucket.take().then(() => clock.now());
+  await clock.run();
+  assert.equal(await next, 1_000, "the abandoned reservation for 1,000 ms went to the next caller");
 });
