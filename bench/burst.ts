@@ -140,7 +140,8 @@ export async function main(
     `rate-limited: drain ${limited.drainS} s vs floor ${round(floorS, 1)} s ` +
       `(${limitedBurst} calls at ${perSecond}/s; the server counts 1 s windows from the first call after ` +
       `the last one ended and answers 429 with ratelimit-reset in whole seconds; the client paces with a ` +
-      `token bucket of ${perSecond} + ${perSecond}/s and a 429 pauses all its calls until the reset) = ` +
+      `token bucket of ${perSecond} + ${perSecond}/s and pauses all its calls until the reset once the server ` +
+      `says nothing is left: ratelimit-remaining 0 or a 429) = ` +
       `${round(limited.drainS / floorS, 2)}× the floor, ${limited.status429} responses 429; the first ` +
       `PagerDuty call came ${limited.firstCallS} s after the burst was created.`,
   );
