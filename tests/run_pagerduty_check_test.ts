@@ -13,17 +13,24 @@ import { captureLogs } from "./ops/capture_logs.ts";
 
 const API_KEY = "u+TEST_pd_api_key_0123";
 
-/** Runs the check against `apiEndpoint`; returns the rendered warnings it logged. */
+/**
+ * Runs the check against `apiEndpoint`; returns the rendered warnings it logged. By
+ * default the client gives up after one attempt, so a slow resolver cannot turn the
+ * cause into a deadline; the deadline test sets both budgets itself.
+ */
 async function check(
   apiEndpoint: string,
-  options: { apiKey?: string; clock?: VirtualClock; deadlineMs?: number } = {},
+  options: { apiKey?: string; clock?: VirtualClock; deadlineMs?: number; retryDeadlineMs?: number } = {},
 ): Promise<string[]> {
   const records = await captureLogs(async () => {
     using client = new PagerDutyClient(
-      { apiKey: options.apiKey ?? API_KEY, userEmail: "bot@example.com", apiEndpoint, requestTimeout: 2_000 },
-      { clock: options.clock, retry: { baseDelayMs: 5, maxDelayMs: 5 } },
+      { apiKey: options.apiKey ?? API_KEY, userEmail: "bot@example.com", apiEndpoint, requestTimeout: 5_000 },
+      {
+        clock: options.clock,
+        retry: { deadlineMs: options.retryDeadlineMs ?? 0, baseDelayMs: 5, maxDelayMs: 5 },
+      },
     );
-    await checkPagerDuty(client, options.deadlineMs ?? 300);
+    await checkPagerDuty(client, options.deadlineMs ?? 10_000);
   }, "warning");
   return records.map((r) => r.message.map(String).join(""));
 }
@@ -87,7 +94,7 @@ Deno.test("the deadline cancels the check: nothing keeps retrying in the backgro
   withDouble(async (pd) => {
     const clock = new VirtualClock();
     pd.inject5xx({}, 503);
-    const [warning] = await check(pd.url, { clock, deadlineMs: 200 });
+    const [warning] = await check(pd.url, { clock, deadlineMs: 200, retryDeadlineMs: 60_000 });
     assert.match(warning, /the caller's deadline passed while retrying; last failure: HTTP 503/);
     assert.deepEqual(clock.sleepers, [], "no retry is scheduled any more");
     await clock.run();
