@@ -11,7 +11,7 @@ import { type Readiness, serveHealth } from "./ops/health.ts";
 import { getLog } from "./ops/logging.ts";
 import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerduty/client.ts";
-import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
+import { PagerDutyAuthError, PagerDutyError } from "./backends/pagerduty/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
 import { type ReviewHooks, startReviews } from "./review/start.ts";
@@ -103,31 +103,61 @@ function rulesWatch(rules: AccessMonitoringRules): WatchExtension {
 
 /**
  * Bad credentials are fatal, as in the Go plugin. An unreachable or failing
- * PagerDuty is not: requests are kept and retried until it is back.
+ * PagerDuty is not: requests are kept and retried until it is back. Either way the
+ * message names the endpoint and the cause (refused, DNS, TLS, timeout, HTTP status),
+ * and the check stops at its deadline instead of retrying in the background.
  */
-async function checkPagerDuty(pagerduty: PagerDutyClient): Promise<void> {
+export async function checkPagerDuty(
+  pagerduty: PagerDutyClient,
+  deadlineMs = INIT_TIMEOUT_MS,
+): Promise<void> {
   const log = getLog("core");
-  log.debug("Starting PagerDuty API health check...");
+  log.debug("Starting PagerDuty API health check...", { endpoint: pagerduty.endpoint });
   try {
-    await withDeadline(pagerduty.healthCheck(), "checking the PagerDuty API");
+    await withDeadline(
+      (signal) => pagerduty.healthCheck({ signal }),
+      "checking the PagerDuty API",
+      deadlineMs,
+    );
     log.debug("PagerDuty API health check finished ok");
   } catch (error) {
     if (error instanceof PagerDutyAuthError) {
       throw new Error(`api health check failed, check pagerduty.api_key: ${error.message}`, { cause: error });
     }
-    log.warn("PagerDuty API health check failed, continuing: requests will be retried: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
+    const tls = error instanceof PagerDutyError && error.networkCause === "tls";
+    log.warn(
+      "PagerDuty API health check failed, continuing (requests will be retried; check {key}): {error}",
+      {
+        endpoint: pagerduty.endpoint,
+        key: tls ? "pagerduty.ca_file" : "pagerduty.api_endpoint",
+        error: error instanceof Error ? error.message : String(error),
+      },
+    );
   }
 }
 
-function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+/**
+ * Runs `work` for at most `deadlineMs`. A function gets a signal that aborts at the
+ * deadline, so the work stops then (it does not keep retrying in the background); a
+ * bare promise is only raced, for work that cannot be cancelled.
+ */
+function withDeadline<T>(
+  work: Promise<T> | ((signal: AbortSignal) => Promise<T>),
+  what: string,
+  deadlineMs = INIT_TIMEOUT_MS,
+): Promise<T> {
+  const timedOut = () => new Error(`timed out after ${deadlineMs / 1000}s ${what}`);
+  if (typeof work === "function") {
+    const signal = AbortSignal.timeout(deadlineMs);
+    // Work that honours the signal explains the timeout itself (endpoint, last failure);
+    // a bare abort reason gets the generic sentence.
+    return work(signal).catch((error) => {
+      throw error === signal.reason ? timedOut() : error;
+    });
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${INIT_TIMEOUT_MS / 1000}s ${what}`)),
-      INIT_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => reject(timedOut()), deadlineMs);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -6,7 +6,8 @@
  *
  * Test-facing API
  * ---------------
- *   const pd = await PagerDutyDouble.start({ apiKey? });   // Deno.serve on 127.0.0.1, port 0
+ *   const pd = await PagerDutyDouble.start({ apiKey?, tls? });  // Deno.serve on 127.0.0.1, port 0;
+ *                                                          //   tls: { cert, key } (PEM) → https URL
  *   pd.url, pd.apiKey                                      // base URL to configure, expected key
  *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
  *   pd.addUser({ name, email })                            // → { id, name, email }
@@ -35,7 +36,8 @@
  *   pd.inject5xx(selector, status = 500)
  *   pd.injectLatency(selector, ms)
  *   pd.injectConnectionReset(selector)                     // closes the TCP connection, no response
- *   pd.setServerRateLimit({ limit, windowMs } | null)      // N requests per window, then 429s
+ *   pd.setServerRateLimit({ limit, windowMs } | null)      // N requests per window, then 429s;
+ *                                                          //   ratelimit-* headers on every answer
  *   pd.clearFaults()
  *   await pd.waitFor(() => pd.incidents().length === 3, timeoutMs = 5000)
  *   await pd.close()
@@ -193,17 +195,18 @@ export class PagerDutyDouble {
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #abort = new AbortController();
 
-  private constructor(apiKey: string) {
+  private constructor(apiKey: string, tls?: TlsIdentity) {
     this.apiKey = apiKey;
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, signal: this.#abort.signal, onListen() {} },
       (req, info) => this.#handle(req, info.remoteAddr.port),
     );
-    this.#front = new FrontProxy(this.#server.addr.port);
+    this.#front = new FrontProxy(this.#server.addr.port, tls);
   }
 
-  static start(options: { apiKey?: string } = {}): Promise<PagerDutyDouble> {
-    return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123"));
+  /** With `tls`, clients reach the double over HTTPS with that certificate (e.g. one nobody trusts). */
+  static start(options: { apiKey?: string; tls?: TlsIdentity } = {}): Promise<PagerDutyDouble> {
+    return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123", options.tls));
   }
 
   get url(): string {
@@ -473,15 +476,18 @@ export class PagerDutyDouble {
     }
     if (fault?.kind === "429") return tooManyRequests(fault);
     if (fault?.kind === "5xx") return envelope(new HttpError(fault.status, "Internal Server Error", 5000));
-    const limited = this.#serverRateLimit();
-    if (limited) return limited;
+    const limit = this.#serverRateLimit();
+    if (limit?.refused) return limit.refused;
+    let response: Response;
     try {
       this.#authorize(r);
-      return this.#route(r);
+      response = this.#route(r);
     } catch (err) {
-      if (err instanceof HttpError) return envelope(err);
-      throw err;
+      if (!(err instanceof HttpError)) throw err;
+      response = envelope(err);
     }
+    for (const [name, value] of Object.entries(limit?.headers ?? {})) response.headers.set(name, value);
+    return response;
   }
 
   #matchingFaults(r: RecordedRequest): FaultAction[] {
@@ -500,14 +506,26 @@ export class PagerDutyDouble {
     return hits;
   }
 
-  #serverRateLimit(): Response | null {
+  /**
+   * Counts the request against the server-side limit: a 429 past it, else the
+   * `ratelimit-*` headers PagerDuty puts on every answer (reset in whole seconds).
+   */
+  #serverRateLimit(): { refused?: Response; headers?: Record<string, string> } | null {
     const rl = this.#rateLimit;
     if (!rl) return null;
     const now = performance.now();
     if (now - rl.windowStart >= rl.windowMs) Object.assign(rl, { windowStart: now, used: 0 });
-    if (++rl.used <= rl.limit) return null;
     const reset = Math.ceil((rl.windowStart + rl.windowMs - now) / 1000);
-    return tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit });
+    if (++rl.used > rl.limit) {
+      return { refused: tooManyRequests({ rateLimitResetSeconds: reset, limit: rl.limit }) };
+    }
+    return {
+      headers: {
+        "ratelimit-limit": String(rl.limit),
+        "ratelimit-remaining": String(rl.limit - rl.used),
+        "ratelimit-reset": String(reset),
+      },
+    };
   }
 
   #violate(r: RecordedRequest, problem: string): void {
@@ -946,25 +964,36 @@ function incidentJson(i: DoubleIncident): Json {
 
 // ---- connection-reset support -----------------------------------------------------------
 
+/** A server certificate and key, PEM. */
+export interface TlsIdentity {
+  cert: string;
+  key: string;
+}
+
 /**
  * A TCP relay in front of Deno.serve: Deno.serve cannot drop a connection without
  * answering, so the double hands out this relay's address and, for a reset fault,
  * closes the client's socket from here. The server sees the relay's upstream port as
- * the peer port, which identifies the connection to close.
+ * the peer port, which identifies the connection to close. With `tls`, the relay
+ * terminates TLS.
  */
 class FrontProxy {
-  readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  readonly #listener: Deno.Listener<Deno.Conn, Deno.NetAddr>;
+  readonly #scheme: "http" | "https";
   readonly #pairs = new Map<number, { client: Deno.Conn; upstream: Deno.Conn }>();
   readonly #pipes = new Set<Promise<unknown>>();
   readonly #accepting: Promise<void>;
 
-  constructor(private readonly upstreamPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  constructor(private readonly upstreamPort: number, tls?: TlsIdentity) {
+    this.#listener = tls
+      ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#scheme = tls ? "https" : "http";
     this.#accepting = this.#accept();
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#listener.addr.port}`;
+    return `${this.#scheme}://127.0.0.1:${this.#listener.addr.port}`;
   }
 
   /** Closes the client connection whose upstream leg has local port `peerPort`. */
@@ -988,7 +1017,7 @@ class FrontProxy {
     }
   }
 
-  #relay(client: Deno.TcpConn): void {
+  #relay(client: Deno.Conn): void {
     const pipe = (async () => {
       const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
       const port = upstream.localAddr.port;

@@ -5,19 +5,12 @@
  * subscription for `review-setup`. Same transport, headers, errors and retries as
  * the incident client; its own rate-limit bucket (these calls are rare).
  */
-import { systemClock } from "../../http/clock.ts";
-import { TokenBucket } from "../../http/rate_limiter.ts";
-import {
-  DEFAULT_RATE_LIMIT_PER_MINUTE,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  type PagerDutyClientConfig,
-} from "./client.ts";
+import { createHttpClient, type Query, type RestTransport, type RetryPolicy } from "../../http/transport.ts";
 import { PagerDutyError } from "./errors.ts";
-import { DEFAULT_RETRY, type Query, type RetryPolicy, Transport } from "./transport.ts";
+import { type PagerDutyClientConfig, pagerDutyTransport, pages } from "./rest.ts";
 
 /** Reviews run after the webhook was answered: a short budget, then a note. */
-const REVIEW_RETRY: RetryPolicy = { ...DEFAULT_RETRY, deadlineMs: 30_000 };
-const PAGE_LIMIT = 100;
+const REVIEW_RETRY: Partial<RetryPolicy> = { deadlineMs: 30_000 };
 const MAX_PAGES = 20;
 
 export interface IncidentSnapshot {
@@ -62,21 +55,14 @@ export interface WebhookSubscriptionInput {
 
 /** The REST calls of reviews from PagerDuty and review-setup (see the file comment). */
 export class PagerDutyReviewApi {
-  readonly #transport: Transport;
+  readonly #transport: RestTransport;
   readonly #httpClient?: Deno.HttpClient;
 
   constructor(config: PagerDutyClientConfig, options: { retry?: Partial<RetryPolicy> } = {}) {
-    if (config.caFile) {
-      this.#httpClient = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(config.caFile)] });
-    }
-    this.#transport = new Transport({
-      apiKey: config.apiKey,
-      userEmail: config.userEmail,
-      apiEndpoint: config.apiEndpoint,
-      requestTimeoutMs: config.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
+    this.#httpClient = createHttpClient({ caFile: config.caFile });
+    // Its own rate-limit bucket: these calls are rare and must not queue behind a burst.
+    this.#transport = pagerDutyTransport(config, {
       retry: { ...REVIEW_RETRY, ...options.retry },
-      limiter: new TokenBucket(config.rateLimitPerMinute || DEFAULT_RATE_LIMIT_PER_MINUTE),
-      clock: systemClock,
       httpClient: this.#httpClient,
     });
   }
@@ -163,19 +149,8 @@ export class PagerDutyReviewApi {
     }
   }
 
-  async *#pages<T>(path: string, listKey: string, query: Query): AsyncGenerator<T[]> {
-    let offset = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await this.#transport.request<Record<string, unknown>>({
-        method: "GET",
-        path,
-        query: [...query, ["limit", String(PAGE_LIMIT)], ["offset", String(offset)]],
-      });
-      const items = Array.isArray(response?.[listKey]) ? response[listKey] as T[] : [];
-      yield items;
-      if (response?.more !== true || items.length === 0) return;
-      offset += items.length;
-    }
+  #pages<T>(path: string, listKey: string, query: Query): AsyncGenerator<T[]> {
+    return pages<T>(this.#transport, { path, listKey, query, maxPages: MAX_PAGES });
   }
 }
 
