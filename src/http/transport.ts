@@ -173,7 +173,10 @@ export class RestTransport {
         if (serverWait === undefined) {
           backoff = decorrelatedJitter(backoff, { baseMs: retry.baseDelayMs, capMs: retry.maxDelayMs });
         }
-        const delay = serverWait ?? backoff;
+        // A write that timed out may still be on its way through the server: give it as
+        // long again before `recover` looks for it, or the check races the write.
+        const settleMs = err.kind === "timeout" && spec.recover ? this.#timeoutMs : 0;
+        const delay = serverWait ?? Math.max(backoff, settleMs);
         if (clock.now() + delay > deadline) throw err;
         this.#log.debug("Retrying {service} request", {
           service: this.#o.service,

@@ -211,12 +211,17 @@ export class PagerDutyClient implements Disposable {
     return raw ? toIncident(raw) : null;
   }
 
+  /**
+   * Adds a note. A retry after an answer that never came (timeout, reset, 5xx) first
+   * checks the incident's notes, so a note that landed is not posted twice.
+   */
   async addNote(incidentId: string, content: string, opts: CallOptions = {}): Promise<void> {
     await this.#transport.request({
       method: "POST",
       path: `/incidents/${encodeURIComponent(incidentId)}/notes`,
       body: { note: { content } },
       signal: opts.signal,
+      recover: async () => (await this.listNotes(incidentId, opts)).includes(content) ? { note: {} } : null,
     });
     logger.debug("Added note to PagerDuty incident", { pd_incident_id: incidentId });
   }
