@@ -14,11 +14,12 @@ import { type Readiness, serveHealth } from "./ops/health.ts";
 import { getLog } from "./ops/logging.ts";
 import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerduty/client.ts";
-import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
+import { PagerDutyAuthError, PagerDutyError } from "./backends/pagerduty/errors.ts";
 import { createOpsgenieBackend, type OpsgenieClientOptions } from "./backends/opsgenie/api.ts";
 import { OpsgenieAuthError } from "./backends/opsgenie/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+import { type ReviewHooks, startReviews } from "./review/start.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -34,16 +35,21 @@ export interface RunOptions {
   pagerdutyOptions?: PagerDutyClientOptions;
   opsgenieOptions?: OpsgenieClientOptions;
   plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  /** Hooks of the review server ([review]; tests). */
+  review?: ReviewHooks;
 }
 
-/** What a program plugs into the lifecycle: its backend, and how to tell and release it. */
+type Pong = Awaited<ReturnType<TeleportClient["ping"]>>;
+
+/** What a program plugs into the lifecycle: its backend, its start-up check, its extras. */
 export interface BackendSetup {
   backend: Backend;
   /** "PagerDuty", "Opsgenie", "JSM Operations": for logs and messages. */
   product: string;
-  /** The setting to check when the backend refuses the credentials. */
-  credentialKey: string;
-  isAuthError(error: unknown): boolean;
+  /** Checks the API at start: throws when the credentials are refused, warns otherwise. */
+  check(): Promise<void>;
+  /** Starts what the program runs beside the lifecycle (teleport-pagerduty: the review server). */
+  extras?(teleport: TeleportClient, pong: Pong): Promise<AsyncDisposable | undefined>;
   close(): void;
 }
 
@@ -53,8 +59,17 @@ export function runPlugin(config: Config, opts: RunOptions): Promise<void> {
   return runBackend(config, {
     backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
     product: "PagerDuty",
-    credentialKey: "pagerduty.api_key",
-    isAuthError: (error) => error instanceof PagerDutyAuthError,
+    check: () => checkPagerDuty(pagerduty),
+    // ---- reviews from PagerDuty: [review], off by default (src/review) ----
+    extras: async (teleport, pong) =>
+      config.review?.enabled
+        ? await startReviews(config, {
+          teleport,
+          incidents: pagerduty,
+          serverVersion: pong.serverVersion,
+          instanceId: opts.instanceId,
+        }, opts.review)
+        : undefined,
     close: () => pagerduty.close(),
   }, opts);
 }
@@ -68,12 +83,21 @@ export function runOpsgenie(config: OpsgenieProgramConfig, opts: RunOptions): Pr
     tags: og.alertTags,
     priority: og.priority,
   }, opts.opsgenieOptions);
-  const jsm = og.api === "jsm";
+  const product = og.api === "jsm" ? "JSM Operations" : "Opsgenie";
   return runBackend(config, {
     backend,
-    product: jsm ? "JSM Operations" : "Opsgenie",
-    credentialKey: jsm ? "opsgenie.user_email and opsgenie.api_token" : "opsgenie.api_key",
-    isAuthError: (error) => error instanceof OpsgenieAuthError,
+    product,
+    check: () =>
+      checkApi({
+        product,
+        endpoint: og.apiEndpoint,
+        healthCheck: (signal) => backend.healthCheck(signal),
+        refused: (error) =>
+          error instanceof OpsgenieAuthError
+            ? (og.api === "jsm" ? "opsgenie.user_email and opsgenie.api_token" : "opsgenie.api_key")
+            : undefined,
+        hint: () => "opsgenie.api_endpoint",
+      }),
     close: () => backend[Symbol.dispose](),
   }, opts);
 }
@@ -100,7 +124,8 @@ export async function runBackend(
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
-    await checkBackend(setup);
+    await setup.check();
+    await using _extras = await setup.extras?.(teleport, pong);
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     rules = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
     plugin = new AccessRequestPlugin({
@@ -145,38 +170,85 @@ function rulesWatch(rules: AccessMonitoringRules): WatchExtension {
   };
 }
 
+/** What the start-up check of one API needs to know. */
+export interface ApiCheck {
+  product: string;
+  endpoint: string;
+  healthCheck(signal: AbortSignal): Promise<void>;
+  /** The setting to fix when `error` is a refusal of the credentials, else undefined. */
+  refused(error: unknown): string | undefined;
+  /** The setting to check for any other failure. */
+  hint(error: unknown): string;
+}
+
 /**
- * Bad credentials are fatal, as in the Go plugin. An unreachable or failing
- * backend is not: requests are kept and retried until it is back.
+ * Bad credentials are fatal, as in the Go plugin. An unreachable or failing API is
+ * not: requests are kept and retried until it is back. Either way the message names
+ * the endpoint and the cause (refused, DNS, TLS, timeout, HTTP status), and the check
+ * stops at its deadline instead of retrying in the background.
  */
-async function checkBackend(setup: BackendSetup): Promise<void> {
+export async function checkApi(check: ApiCheck, deadlineMs = INIT_TIMEOUT_MS): Promise<void> {
   const log = getLog("core");
-  log.debug(`Starting ${setup.product} API health check...`);
+  log.debug(`Starting ${check.product} API health check...`, { endpoint: check.endpoint });
   try {
     await withDeadline(
-      setup.backend.healthCheck(AbortSignal.timeout(INIT_TIMEOUT_MS)),
-      `checking the ${setup.product} API`,
+      (signal) => check.healthCheck(signal),
+      `checking the ${check.product} API`,
+      deadlineMs,
     );
-    log.debug(`${setup.product} API health check finished ok`);
+    log.debug(`${check.product} API health check finished ok`);
   } catch (error) {
-    if (setup.isAuthError(error)) {
-      throw new Error(`api health check failed, check ${setup.credentialKey}: ${(error as Error).message}`, {
-        cause: error,
-      });
+    const key = check.refused(error);
+    if (key !== undefined) {
+      throw new Error(`api health check failed, check ${key}: ${(error as Error).message}`, { cause: error });
     }
-    log.warn(`${setup.product} API health check failed, continuing: requests will be retried: {error}`, {
-      error: error instanceof Error ? error.message : String(error),
-    });
+    log.warn(
+      `${check.product} API health check failed, continuing (requests will be retried; check {key}): {error}`,
+      {
+        endpoint: check.endpoint,
+        key: check.hint(error),
+        error: error instanceof Error ? error.message : String(error),
+      },
+    );
   }
 }
 
-function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+/** PagerDuty's start-up check: a refused key is fatal; a TLS failure points at `ca_file`. */
+export function checkPagerDuty(pagerduty: PagerDutyClient, deadlineMs = INIT_TIMEOUT_MS): Promise<void> {
+  return checkApi({
+    product: "PagerDuty",
+    endpoint: pagerduty.endpoint,
+    healthCheck: (signal) => pagerduty.healthCheck({ signal }),
+    refused: (error) => error instanceof PagerDutyAuthError ? "pagerduty.api_key" : undefined,
+    hint: (error) =>
+      error instanceof PagerDutyError && error.networkCause === "tls"
+        ? "pagerduty.ca_file"
+        : "pagerduty.api_endpoint",
+  }, deadlineMs);
+}
+
+/**
+ * Runs `work` for at most `deadlineMs`. A function gets a signal that aborts at the
+ * deadline, so the work stops then (it does not keep retrying in the background); a
+ * bare promise is only raced, for work that cannot be cancelled.
+ */
+function withDeadline<T>(
+  work: Promise<T> | ((signal: AbortSignal) => Promise<T>),
+  what: string,
+  deadlineMs = INIT_TIMEOUT_MS,
+): Promise<T> {
+  const timedOut = () => new Error(`timed out after ${deadlineMs / 1000}s ${what}`);
+  if (typeof work === "function") {
+    const signal = AbortSignal.timeout(deadlineMs);
+    // Work that honours the signal explains the timeout itself (endpoint, last failure);
+    // a bare abort reason gets the generic sentence.
+    return work(signal).catch((error) => {
+      throw error === signal.reason ? timedOut() : error;
+    });
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${INIT_TIMEOUT_MS / 1000}s ${what}`)),
-      INIT_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => reject(timedOut()), deadlineMs);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -7,6 +7,7 @@ import { GIT_REF, VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import type { ProgramSpec } from "./spec.ts";
 import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
+import { reviewSetup } from "./review_setup.ts";
 
 export const APP_NAME = "teleport-pagerduty";
 
@@ -18,8 +19,22 @@ export const PAGERDUTY_PROGRAM: ProgramSpec<Config> = {
   exampleConfig: EXAMPLE_CONFIG,
   defaultConfigPath: DEFAULT_CONFIG_PATH,
   loadConfig,
-  secretsOf: (config) => [config.pagerduty.apiKey],
+  secretsOf: (config) => [
+    config.pagerduty.apiKey,
+    ...config.review?.webhookSecrets ?? [],
+    ...Object.values(config.review?.actionSecrets ?? {}).filter((s): s is string => !!s),
+  ],
   loadPlugin: loadRealPlugin,
+  commands(program, exit) {
+    program.command("review-setup")
+      .description(
+        "Creates or updates the PagerDuty webhook subscription for [review] and prints the remaining steps.",
+      )
+      .option("-c, --config <path>", 'TOML config file path ("-" reads standard input)', DEFAULT_CONFIG_PATH)
+      .action(async (opts: { config: string }) => {
+        exit(await reviewSetup(opts));
+      });
+  },
 };
 
 /** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6` (upstream prints the Go version last). */
@@ -72,6 +87,7 @@ export async function runProgram<C extends { log: LogConfig }>(
       debug = opts.debug ?? false;
       exitCode = await start({ config: opts.config, debug, pidFile: opts.pidFile }, spec);
     });
+  spec.commands?.(program, (code) => exitCode = code);
 
   try {
     await program.parseAsync(args, { from: "user" });

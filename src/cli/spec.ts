@@ -3,6 +3,7 @@
  * another on the command line: its name, texts, configuration and plugin. The CLI
  * grammar, start-up, logging, PID file and signal handling are shared.
  */
+import type { Command } from "commander";
 import type { LogConfig } from "../config/types.ts";
 
 /** The plugin's main loop: runs until `signal` aborts. */
@@ -25,4 +26,6 @@ export interface ProgramSpec<C extends { log: LogConfig }> {
    * extra permissions (the gRPC stack reads environment variables on import).
    */
   loadPlugin(): Promise<RunProgram<C>>;
+  /** Adds the program's own commands (teleport-pagerduty: `review-setup`); `exit` sets the exit code. */
+  commands?(program: Command, exit: (code: number) => void): void;
 }

@@ -10,6 +10,7 @@ import {
   FrontProxy,
   type RecordedRequest,
   recordRequest,
+  type TlsIdentity,
   type Violation,
   waitFor,
 } from "./http_double.ts";
@@ -45,12 +46,13 @@ export abstract class HttpApiDouble {
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #abort = new AbortController();
 
-  protected constructor() {
+  /** With `tls`, clients reach the double over HTTPS with that certificate. */
+  protected constructor(tls?: TlsIdentity) {
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, signal: this.#abort.signal, onListen() {} },
       (req, info) => this.#handle(req, info.remoteAddr.port),
     );
-    this.#front = new FrontProxy(this.#server.addr.port);
+    this.#front = new FrontProxy(this.#server.addr.port, tls);
   }
 
   /** The base URL to configure. */
@@ -110,6 +112,12 @@ export abstract class HttpApiDouble {
   protected abstract renderError(err: ApiError): Response;
   /** The API's 429, telling the client when to retry. */
   protected abstract tooManyRequests(hint: RateLimitHint): Response;
+  /** Headers the API puts on every answer about its rate limit (PagerDuty: `ratelimit-*`); none by default. */
+  protected rateLimitHeaders(
+    _state: { limit: number; remaining: number; resetSeconds: number },
+  ): Record<string, string> {
+    return {};
+  }
   /** Whether a contract problem is refused (422) or only recorded. */
   protected readonly refuseViolations: boolean = true;
 
@@ -134,32 +142,38 @@ export abstract class HttpApiDouble {
     }
     if (fault?.kind === "429") return this.tooManyRequests(fault.hint);
     if (fault?.kind === "5xx") return this.renderError(new ApiError(fault.status, "Internal Server Error"));
-    const limited = this.#serverRateLimit(r);
-    if (limited) return limited;
+    const limit = this.#serverRateLimit(r);
+    if (limit?.refused) return limit.refused;
+    let response: Response;
     try {
       this.authorize(r);
-      if (problems.length > 0) {
+      if (problems.length > 0 && this.refuseViolations) {
         throw new ApiError(422, `Request does not match the API: ${problems.join("; ")}`);
       }
-      return this.route(r);
+      response = this.route(r);
     } catch (err) {
-      if (err instanceof ApiError) return this.renderError(err);
-      throw err;
+      if (!(err instanceof ApiError)) throw err;
+      response = this.renderError(err);
     }
+    for (const [name, value] of Object.entries(limit?.headers ?? {})) response.headers.set(name, value);
+    return response;
   }
 
-  #serverRateLimit(r: RecordedRequest): Response | null {
+  /** Counts the request against its domain's window: a 429 past the limit, else the rate-limit headers. */
+  #serverRateLimit(r: RecordedRequest): { refused?: Response; headers?: Record<string, string> } | null {
     const rl = this.#rateLimit;
     if (!rl) return null;
     const domain = this.domainOf(r.path);
     const now = performance.now();
     let w = rl.windows.get(domain);
     if (!w || now - w.start >= rl.windowMs) rl.windows.set(domain, w = { start: now, used: 0 });
-    if (++w.used <= rl.limit) return null;
-    return this.tooManyRequests({
-      rateLimitResetSeconds: Math.ceil((w.start + rl.windowMs - now) / 1000),
-      limit: rl.limit,
-    });
+    const resetSeconds = Math.ceil((w.start + rl.windowMs - now) / 1000);
+    if (++w.used > rl.limit) {
+      return { refused: this.tooManyRequests({ rateLimitResetSeconds: resetSeconds, limit: rl.limit }) };
+    }
+    return {
+      headers: this.rateLimitHeaders({ limit: rl.limit, remaining: rl.limit - w.used, resetSeconds }),
+    };
   }
 }
 

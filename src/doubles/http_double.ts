@@ -105,25 +105,36 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Prom
 
 // ---- connection-reset support -----------------------------------------------------------
 
+/** A server certificate and key, PEM. */
+export interface TlsIdentity {
+  cert: string;
+  key: string;
+}
+
 /**
  * A TCP relay in front of Deno.serve: Deno.serve cannot drop a connection without
  * answering, so the double hands out this relay's address and, for a reset fault,
  * closes the client's socket from here. The server sees the relay's upstream port as
- * the peer port, which identifies the connection to close.
+ * the peer port, which identifies the connection to close. With `tls`, the relay
+ * terminates TLS.
  */
 export class FrontProxy {
-  readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  readonly #listener: Deno.Listener<Deno.Conn, Deno.NetAddr>;
+  readonly #scheme: "http" | "https";
   readonly #pairs = new Map<number, { client: Deno.Conn; upstream: Deno.Conn }>();
   readonly #pipes = new Set<Promise<unknown>>();
   readonly #accepting: Promise<void>;
 
-  constructor(private readonly upstreamPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  constructor(private readonly upstreamPort: number, tls?: TlsIdentity) {
+    this.#listener = tls
+      ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#scheme = tls ? "https" : "http";
     this.#accepting = this.#accept();
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#listener.addr.port}`;
+    return `${this.#scheme}://127.0.0.1:${this.#listener.addr.port}`;
   }
 
   /** Closes the client connection whose upstream leg has local port `peerPort`. */
@@ -147,7 +158,7 @@ export class FrontProxy {
     }
   }
 
-  #relay(client: Deno.TcpConn): void {
+  #relay(client: Deno.Conn): void {
     const pipe = (async () => {
       const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
       const port = upstream.localAddr.port;

@@ -17,6 +17,11 @@
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
  *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
+ *   addUser(name, { roles?, traits? })  a Teleport user (UsersService GetUser/ListUsers)
+ *   setSubmitForUsers(user, names)     role rule review_requests.submit_for_users ("*" = anyone)
+ *   .maxUsersPage                      ListUsers page size cap (default 1000)
+ *   .onBehalfSupported                 false = a server older than reviews on behalf of users
+ *                                      (drops AccessReview.SubmittedBy as an unknown field)
  *   createRequest(NewRequest): string  → id; emits PUT
  *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
  *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
@@ -33,6 +38,7 @@
  *   denyAccess(user, kind) / allowAccess(user, kind)
  *                                      RBAC: the caller may not read/list/watch that kind
  *                                      ("access_monitoring_rule", "user", "access_request")
+ *   reviewLog(): every accepted review with author and submittedBy
  *   Fault hooks:
  *   restart({ graceful }): Promise<void>  graceful = GOAWAY (tryShutdown), watch streams end, rebind the
  *                                      same port; abrupt = connections destroyed, then rebind
@@ -49,7 +55,7 @@ import * as grpc from "@grpc/grpc-js";
 import { clone, create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import {
-  type GetUserRequest,
+  type GetUserRequest as LegacyGetUserRequest,
   type ListAccessRequestsRequest,
   ListAccessRequestsResponseSchema,
   type PingRequest,
@@ -91,7 +97,7 @@ import {
   ruleToWire,
   withGogoDefaults,
 } from "./teleport_wire.ts";
-import { authServiceDefinition, rulesServiceDefinition } from "../teleport/rpc.ts";
+import { authServiceDefinition, rulesServiceDefinition, usersServiceDefinition } from "../teleport/rpc.ts";
 import type { AccessMonitoringRule, AccessRequest } from "../core/types.ts";
 import {
   type AccessMonitoringRule as WireRule,
@@ -102,6 +108,12 @@ import {
 import { KIND_ACCESS_MONITORING_RULE } from "../teleport/rules_codec.ts";
 import { Condition } from "../rules/condition.ts";
 import { parseClock } from "../rules/schedule.ts";
+import {
+  type GetUserRequest,
+  GetUserResponseSchema,
+  type ListUsersRequest,
+  ListUsersResponseSchema,
+} from "../teleport/gen/teleport/users/v1/users_service_pb.ts";
 import { TestPki } from "./pki.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
 
@@ -142,6 +154,17 @@ export interface SubmittedReview {
   requestId: string;
   proposedState: "APPROVED" | "DENIED";
   reason: string;
+}
+
+export interface LoggedReview extends SubmittedReview {
+  author: string;
+  /** The plugin that submitted it on the author's behalf ("" for the author's own). */
+  submittedBy: string;
+}
+
+export interface DoubleUser {
+  roles?: string[];
+  traits?: Record<string, string[]>;
 }
 
 /** A failure with the gRPC status a real Auth Service would return. */
@@ -187,6 +210,10 @@ export class TeleportDouble {
   listAccessRequestsUnimplemented = false;
   /** Page size cap of ListAccessMonitoringRulesWithFilter (a server clamps what the client asks). */
   rulesPageCap = 1_000;
+  /** ListUsers page size cap ("the server may impose a different page size"). */
+  maxUsersPage = 1_000;
+  /** Whether the server knows AccessReview.SubmittedBy (Teleport with reviews on behalf of users). */
+  onBehalfSupported = true;
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
@@ -199,11 +226,12 @@ export class TeleportDouble {
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
   readonly #reviewers = new Map<string, string[]>();
-  readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
+  readonly #reviewLog: LoggedReview[] = [];
+  readonly #users = new Map<string, Required<DoubleUser>>();
+  readonly #submitForUsers = new Map<string, string[]>();
   readonly #watchers = new Set<Watcher>();
   readonly #routers: TlsRouter[] = [];
   readonly #rules = new Map<string, WireRule>();
-  readonly #users = new Map<string, Record<string, string[]>>();
   /** caller → resource kinds it may not read, list or watch. */
   readonly #denied = new Map<string, Set<string>>();
 
@@ -274,6 +302,18 @@ export class TeleportDouble {
     this.#reviewers.set(user, roles);
   }
 
+  addUser(name: string, user: DoubleUser = {}): void {
+    this.#users.set(name, { roles: user.roles ?? [], traits: user.traits ?? {} });
+  }
+
+  setSubmitForUsers(user: string, names: string[]): void {
+    this.#submitForUsers.set(user, names);
+  }
+
+  reviewLog(): LoggedReview[] {
+    return this.#reviewLog.map((review) => ({ ...review }));
+  }
+
   createRequest(request: NewRequest): string {
     const id = crypto.randomUUID();
     const thresholds = request.thresholds ?? { approve: 1, deny: 1 };
@@ -335,9 +375,9 @@ export class TeleportDouble {
   }
 
   reviewsSubmittedBy(user: string): SubmittedReview[] {
-    return this.#reviewLog.filter((review) => review.author === user).map(({ author: _, ...review }) =>
-      review
-    );
+    return this.#reviewLog.filter((review) => review.author === user).map((
+      { author: _, submittedBy: __, ...review },
+    ) => review);
   }
 
   /** Creates or replaces a rule after Teleport's validation (ValidateAccessMonitoringRule); emits PUT. */
@@ -360,9 +400,9 @@ export class TeleportDouble {
     }
   }
 
-  /** Creates or replaces a user with these traits. */
+  /** Creates a user with these traits, or replaces the traits of an existing one (roles are kept). */
   setUser(name: string, traits: Record<string, string[]>): void {
-    this.#users.set(name, structuredClone(traits));
+    this.#users.set(name, { roles: this.#users.get(name)?.roles ?? [], traits: structuredClone(traits) });
   }
 
   /** RBAC: `user` may no longer read, list or watch resources of `kind`. */
@@ -426,6 +466,7 @@ export class TeleportDouble {
           this.#listRules(callerOf(call), request),
       ),
     });
+    server.addService(usersServiceDefinition(), this.#userHandlers());
     for (let attempt = 0;; attempt++) {
       try {
         this.port = await new Promise<number>((resolve, reject) =>
@@ -495,13 +536,45 @@ export class TeleportDouble {
       ),
       GetUser: this.#unary(
         "GetUser",
-        (request: GetUserRequest, call) => this.#getUser(callerOf(call), request),
+        (request: LegacyGetUserRequest, call) => this.#getUser(callerOf(call), request.Name),
       ),
       WatchEvents: this.#streaming(
         "WatchEvents",
         (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
       ),
     };
+  }
+
+  /** teleport.users.v1.UsersService: GetUser and ListUsers (secrets are never returned). */
+  #userHandlers(): grpc.UntypedServiceImplementation {
+    return {
+      GetUser: this.#unary("GetUser", (request: GetUserRequest, call) => {
+        return create(GetUserResponseSchema, { user: this.#getUser(callerOf(call), request.name) });
+      }),
+      ListUsers: this.#unary("ListUsers", (request: ListUsersRequest, call) => {
+        if (this.#isDenied(callerOf(call), KIND_USER)) {
+          fail(grpc.status.PERMISSION_DENIED, accessDenied("list", KIND_USER));
+        }
+        const names = [...this.#users.keys()].sort().filter((name) => name >= request.pageToken);
+        const size = Math.min(
+          request.pageSize < 1 ? DEFAULT_LIST_LIMIT : request.pageSize,
+          this.maxUsersPage,
+        );
+        return create(ListUsersResponseSchema, {
+          users: names.slice(0, size).map((name) => this.#userToWire(name, this.#users.get(name)!)),
+          nextPageToken: names.at(size) ?? "",
+        });
+      }),
+    };
+  }
+
+  #userToWire(name: string, user: Required<DoubleUser>) {
+    return create(UserV2Schema, {
+      Kind: "user",
+      Version: "v2",
+      Metadata: create(MetadataSchema, { Name: name, Namespace: DEFAULT_NAMESPACE }),
+      Spec: { Roles: user.roles, Traits: labelValuesToWire(user.traits) },
+    });
   }
 
   /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
@@ -616,18 +689,14 @@ export class TeleportDouble {
     });
   }
 
-  #getUser(caller: string, request: GetUserRequest) {
+  /** GetUser of either service: the caller needs `read` on users. */
+  #getUser(caller: string, name: string) {
     if (this.#isDenied(caller, KIND_USER)) {
       fail(grpc.status.PERMISSION_DENIED, accessDenied("read", KIND_USER));
     }
-    const traits = this.#users.get(request.Name) ??
-      fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(request.Name)} is not found`);
-    return create(UserV2Schema, {
-      Kind: KIND_USER,
-      Version: "v2",
-      Metadata: create(MetadataSchema, { Name: request.Name, Namespace: DEFAULT_NAMESPACE }),
-      Spec: { Traits: labelValuesToWire(traits) },
-    });
+    const user = this.#users.get(name) ??
+      fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(name)} is not found`);
+    return this.#userToWire(name, user);
   }
 
   #broadcastPut(request: AccessRequestV3): void {
@@ -685,31 +754,58 @@ export class TeleportDouble {
     else entries.set(params.Plugin, next);
   }
 
-  /** SubmitAccessReview checks in the order of spec §5.4; returns the updated request. */
+  /**
+   * SubmitAccessReview checks in the order of spec §5.4; returns the updated request.
+   * A review with SubmittedBy (RFD 0250) is the plugin's on behalf of Author: the
+   * caller must be SubmittedBy and hold `review_requests.submit_for_users` for the
+   * author, and every later check runs as the author (existing user, review rules,
+   * self-review ban, one review per author).
+   */
   #submitReview(caller: string, id: string, submitted: WireAccessReview): AccessRequestV3 {
     const review = clone(AccessReviewSchema, submitted);
+    // An older server does not know field 11: it is dropped as an unknown field.
+    if (!this.onBehalfSupported) review.SubmittedBy = "";
     if (review.ProposedState === RequestState.PROMOTED) {
       fail(grpc.status.INVALID_ARGUMENT, "state promoted can be only set when promoting to access list");
     }
     if (review.Author === "") review.Author = caller;
-    if (review.Author !== caller) {
+    const reviewer = review.SubmittedBy === "" ? caller : review.Author;
+    if (review.SubmittedBy !== "") {
+      if (review.SubmittedBy !== caller) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews as "${review.SubmittedBy}"`,
+        );
+      }
+      const allowed = this.#submitForUsers.get(caller) ?? [];
+      if (!allowed.includes("*") && !allowed.includes(review.Author)) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
+        );
+      }
+      if (!this.#users.has(review.Author)) {
+        fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(review.Author)} is not found`);
+      }
+    } else if (review.Author !== caller) {
       fail(
         grpc.status.PERMISSION_DENIED,
         `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
       );
     }
-    const reviewableRoles = this.#reviewers.get(caller);
-    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot submit reviews`);
+    const reviewableRoles = this.#reviewers.get(reviewer);
+    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot submit reviews`);
     const request = this.#requests.get(id) ??
       fail(grpc.status.NOT_FOUND, `cannot apply review to access request "${id}" (not found)`);
     const spec = request.Spec!;
-    const canReview = spec.User !== caller &&
+    const canReview = spec.User !== reviewer &&
       spec.Roles.every((role) => reviewableRoles.includes("*") || reviewableRoles.includes(role));
-    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot review request "${id}"`);
+    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot review request "${id}"`);
     applyReview(request, review);
     this.#reviewLog.push({
       requestId: id,
-      author: caller,
+      author: reviewer,
+      submittedBy: review.SubmittedBy,
       proposedState: review.ProposedState === RequestState.APPROVED ? "APPROVED" : "DENIED",
       reason: review.Reason,
     });

@@ -50,7 +50,8 @@ function respond(request: Request, readiness: () => Readiness): Response {
   return Response.json({ error: "not found" }, { status: 404 });
 }
 
-function splitHostPort(addr: string): { hostname: string; port: number } {
+/** "host:port" (IPv6 host in brackets) → parts for Deno.serve. */
+export function splitHostPort(addr: string): { hostname: string; port: number } {
   const colon = addr.lastIndexOf(":");
   return { hostname: addr.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(addr.slice(colon + 1)) };
 }

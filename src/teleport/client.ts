@@ -12,7 +12,7 @@ import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf"
 import type { TeleportConfig } from "../config/types.ts";
 import type { AccessRequestSource, ReviewResult, ReviewSubmission, WatchSource } from "../core/ports.ts";
 import {
-  GetUserRequestSchema,
+  GetUserRequestSchema as LegacyGetUserRequestSchema,
   ListAccessRequestsRequestSchema,
   PingRequestSchema,
   WatchSchema,
@@ -36,8 +36,16 @@ import { ruleFromWire } from "./rules_codec.ts";
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
 import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
-import { AccessDeniedError, fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
-import { type RpcMethod, rpcMethod, rulesRpcMethod } from "./rpc.ts";
+import {
+  AccessDeniedError,
+  fromGrpcError,
+  IncompatibleVersionError,
+  NotFoundError,
+  NotImplementedError,
+} from "./errors.ts";
+import { type RpcMethod, rpcMethod, rulesRpcMethod, usersRpcMethod } from "./rpc.ts";
+import { GetUserRequestSchema, ListUsersRequestSchema } from "./gen/teleport/users/v1/users_service_pb.ts";
+import { type TeleportUser, userFromWire } from "./users.ts";
 import type { AccessMonitoringRule, AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
@@ -59,6 +67,8 @@ const RPC = {
   listAccessRequests: rpcMethod("listAccessRequests"),
   getUser: rpcMethod("getUser"),
   listRules: rulesRpcMethod("listAccessMonitoringRulesWithFilter"),
+  usersGetUser: usersRpcMethod("getUser"),
+  listUsers: usersRpcMethod("listUsers"),
 };
 
 export interface TeleportClientOptions {
@@ -165,6 +175,46 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     yield* this.#listRequestPages({ State: WireRequestState.PENDING }, signal);
   }
 
+  // ---- reviews from PagerDuty (src/review) ---------------------------------------------
+
+  /**
+   * Submits a review with `author` as the reviewer and this plugin as `SubmittedBy`:
+   * the Auth Service checks the plugin's `review_requests.submit_for_users` and then
+   * the author's own review permissions. Returns the updated request.
+   */
+  async submitReviewFor(
+    requestId: string,
+    review: { author: string; proposedState: "APPROVED" | "DENIED"; reason: string },
+  ): Promise<AccessRequest> {
+    const submission = reviewSubmissionToWire(requestId, { ...review, created: new Date() });
+    submission.Review!.SubmittedBy = this.user;
+    return accessRequestFromWire(await this.#unary(RPC.submitAccessReview, submission));
+  }
+
+  /** The user with this name, or null (UsersService.GetUser). */
+  async getUser(name: string): Promise<TeleportUser | null> {
+    try {
+      const response = await this.#unary(RPC.usersGetUser, create(GetUserRequestSchema, { name }));
+      return response.user ? userFromWire(response.user) : null;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  /** Every user, page by page (UsersService.ListUsers). */
+  async listUsers(): Promise<TeleportUser[]> {
+    const users: TeleportUser[] = [];
+    let pageToken = "";
+    do {
+      const request = create(ListUsersRequestSchema, { pageSize: LIST_PAGE_SIZE, pageToken });
+      const page = await this.#unary(RPC.listUsers, request);
+      users.push(...page.users.map(userFromWire));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return users;
+  }
+
   async getRequest(requestId: string, signal?: AbortSignal): Promise<AccessRequest | null> {
     for await (const page of this.#listRequestPages({ ID: requestId }, signal)) {
       if (page.length > 0) return page[0];
@@ -195,8 +245,16 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
 
   /** A user's traits (GetUser without secrets); AccessDeniedError without `user: read`. */
   async getUserTraits(user: string): Promise<Record<string, string[]>> {
-    const wire = await this.#unary(RPC.getUser, create(GetUserRequestSchema, { Name: user }));
-    return traitsFromWire(wire);
+    try {
+      const response = await this.#unary(RPC.usersGetUser, create(GetUserRequestSchema, { name: user }));
+      if (!response.user) throw new NotFoundError(`user ${JSON.stringify(user)} is not found`);
+      return traitsFromWire(response.user);
+    } catch (error) {
+      // Servers before teleport.users.v1 answer only the legacy AuthService.GetUser.
+      if (!(error instanceof NotImplementedError)) throw error;
+      const wire = await this.#unary(RPC.getUser, create(LegacyGetUserRequestSchema, { Name: user }));
+      return traitsFromWire(wire);
+    }
   }
 
   /** Events until `signal` aborts or the client is closed; reconnects on its own. */

@@ -14,6 +14,7 @@ import {
 } from "@bufbuild/protobuf";
 import { AuthService } from "./gen/teleport/legacy/client/proto/authservice_pb.ts";
 import { AccessMonitoringRulesService } from "./gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service_pb.ts";
+import { UsersService } from "./gen/teleport/users/v1/users_service_pb.ts";
 import { decode } from "./codec.ts";
 
 export interface RpcMethod<I extends DescMessage, O extends DescMessage> {
@@ -67,6 +68,13 @@ export function rulesRpcMethod<K extends keyof MethodsOf<typeof AccessMonitoring
   return serviceMethod(AccessMonitoringRulesService, name);
 }
 
+/** Client-side view of one teleport.users.v1.UsersService method. */
+export function usersRpcMethod<K extends keyof MethodsOf<typeof UsersService>>(
+  name: K,
+): MethodOf<typeof UsersService, K> {
+  return serviceMethod(UsersService, name);
+}
+
 /** The grpc-js ServiceDefinition a server registers handlers against (keyed by method name). */
 export function serviceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, ServiceDefinition[string]> = {};
@@ -92,4 +100,9 @@ export function authServiceDefinition(): ServiceDefinition {
 /** teleport.accessmonitoringrules.v1.AccessMonitoringRulesService's ServiceDefinition. */
 export function rulesServiceDefinition(): ServiceDefinition {
   return serviceDefinition(AccessMonitoringRulesService);
+}
+
+/** teleport.users.v1.UsersService's ServiceDefinition. */
+export function usersServiceDefinition(): ServiceDefinition {
+  return serviceDefinition(UsersService);
 }

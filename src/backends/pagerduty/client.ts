@@ -2,30 +2,27 @@
  * PagerDuty REST API v2 client: the operations the access-request plugin needs, with
  * retries, a shared rate limiter, cached lookups and idempotent incident creation.
  */
-import type { PagerDutyConfig } from "../../config/types.ts";
 import { LookupCache } from "../../http/cache.ts";
 import { type Clock, systemClock } from "../../http/clock.ts";
-import { PagerDutyError } from "./errors.ts";
-import { TokenBucket } from "../../http/rate_limiter.ts";
+import { HttpError } from "../../http/errors.ts";
+import { createHttpClient, type Query, type RestTransport, type RetryPolicy } from "../../http/transport.ts";
+import { type PagerDutyClientConfig, pagerDutyTransport, pages } from "./rest.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
-import { DEFAULT_RETRY, type Query, type RetryPolicy, Transport } from "./transport.ts";
 import { getLog } from "../../ops/logging.ts";
 
 const logger = getLog("pagerduty");
 
 export const INCIDENT_KEY_PREFIX = "teleport-access-request";
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export {
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  PAGERDUTY_ACCEPT,
+  type PagerDutyClientConfig,
+} from "./rest.ts";
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
-/** Largest page PagerDuty serves; fewer round trips than its default of 25. */
-const PAGE_LIMIT = 100;
 /** Guards against an endpoint that always answers `more: true` (e.g. a static mock). */
 const MAX_PAGES = 100;
-
-export type PagerDutyClientConfig =
-  & Pick<PagerDutyConfig, "apiKey" | "userEmail" | "apiEndpoint" | "caFile">
-  & Partial<Pick<PagerDutyConfig, "rateLimitPerMinute" | "requestTimeout">>;
 
 export interface PagerDutyClientOptions {
   /** Overrides of the retry budget and backoff (tests shrink them). */
@@ -77,7 +74,7 @@ export function incidentKey(requestId: string): string {
 }
 
 export class PagerDutyClient implements Disposable {
-  readonly #transport: Transport;
+  readonly #transport: RestTransport;
   readonly #httpClient?: Deno.HttpClient;
   readonly #services: LookupCache<PagerDutyService>;
   readonly #users: LookupCache<PagerDutyUser>;
@@ -85,25 +82,21 @@ export class PagerDutyClient implements Disposable {
   /** Reads `caFile` synchronously: construction happens once, at startup. */
   constructor(config: PagerDutyClientConfig, options: PagerDutyClientOptions = {}) {
     const clock = options.clock ?? systemClock;
-    if (config.caFile) {
-      this.#httpClient = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(config.caFile)] });
-    }
-    this.#transport = new Transport({
-      apiKey: config.apiKey,
-      userEmail: config.userEmail,
-      apiEndpoint: config.apiEndpoint,
-      requestTimeoutMs: config.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
-      retry: { ...DEFAULT_RETRY, ...options.retry },
-      limiter: new TokenBucket(config.rateLimitPerMinute || DEFAULT_RATE_LIMIT_PER_MINUTE, {
-        burst: options.rateLimitBurst,
-        clock,
-      }),
+    this.#httpClient = createHttpClient({ caFile: config.caFile });
+    this.#transport = pagerDutyTransport(config, {
+      retry: options.retry,
+      burst: options.rateLimitBurst,
       clock,
       httpClient: this.#httpClient,
     });
     const ttlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     this.#services = new LookupCache({ ttlMs, clock });
     this.#users = new LookupCache({ ttlMs, clock });
+  }
+
+  /** The API endpoint this client calls (base URL), for messages. */
+  get endpoint(): string {
+    return this.#transport.endpoint;
   }
 
   /** Verifies the endpoint and the API key (GET /abilities); throws on any failure. */
@@ -218,12 +211,17 @@ export class PagerDutyClient implements Disposable {
     return raw ? toIncident(raw) : null;
   }
 
+  /**
+   * Adds a note. A retry after an answer that never came (timeout, reset, 5xx) first
+   * checks the incident's notes, so a note that landed is not posted twice.
+   */
   async addNote(incidentId: string, content: string, opts: CallOptions = {}): Promise<void> {
     await this.#transport.request({
       method: "POST",
       path: `/incidents/${encodeURIComponent(incidentId)}/notes`,
       body: { note: { content } },
       signal: opts.signal,
+      recover: async () => (await this.listNotes(incidentId, opts)).includes(content) ? { note: {} } : null,
     });
     logger.debug("Added note to PagerDuty incident", { pd_incident_id: incidentId });
   }
@@ -271,21 +269,8 @@ export class PagerDutyClient implements Disposable {
   }
 
   /** Yields the pages of a list endpoint (limit/offset/more) until exhausted or the caller stops. */
-  async *#pages<T>(path: string, listKey: string, query: Query, opts: CallOptions): AsyncGenerator<T[]> {
-    let offset = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await this.#transport.request<Record<string, unknown>>({
-        method: "GET",
-        path,
-        query: [...query, ["limit", String(PAGE_LIMIT)], ["offset", String(offset)]],
-        signal: opts.signal,
-      });
-      const items = Array.isArray(response?.[listKey]) ? response[listKey] as T[] : [];
-      yield items;
-      if (response?.more !== true || items.length === 0) return;
-      offset += items.length;
-    }
-    logger.warn("Stopped paging through a PagerDuty list", { path, pages: MAX_PAGES });
+  #pages<T>(path: string, listKey: string, query: Query, opts: CallOptions): AsyncGenerator<T[]> {
+    return pages<T>(this.#transport, { path, listKey, query, signal: opts.signal, maxPages: MAX_PAGES });
   }
 }
 
@@ -295,7 +280,7 @@ export class PagerDutyClient implements Disposable {
  * positive costs one lookup: the original error is rethrown when nothing is found.
  */
 function isDuplicateKeyError(err: unknown): boolean {
-  if (!(err instanceof PagerDutyError) || err.status !== 400) return false;
+  if (!(err instanceof HttpError) || err.status !== 400) return false;
   const text = [err.apiMessage, ...err.details].join(" ").toLowerCase();
   return /(\bkey\b|dedup)/.test(text) && /(already|exists|duplicate)/.test(text);
 }

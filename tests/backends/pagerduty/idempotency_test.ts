@@ -92,3 +92,28 @@ Deno.test("other wordings of the duplicate-key refusal are recognised too", asyn
   });
   assert.equal((await client.createIncident(incidentInput("PS1", "req-1"))).id, "QEXIST");
 });
+
+Deno.test("a note slower than the request timeout is posted once: the retry finds it first", () =>
+  withDouble(async (pd) => {
+    // The first POST outlives the 150 ms timeout and is applied at ~200 ms. The retry waits
+    // a timeout's length (the backoff is shorter), so it looks at ~300 ms: the double's
+    // timer fires first in the same event loop, the note is found, nothing is re-sent.
+    using client = clientFor(pd, { requestTimeout: 150 }, { retry: { baseDelayMs: 10, maxDelayMs: 10 } });
+    const service = pd.addService({ name: "S" });
+    const incident = await client.createIncident(incidentInput(service.id, "req-1"));
+    pd.injectLatency({ method: "POST", pathPrefix: `/incidents/${incident.id}/notes`, nextN: 1 }, 200);
+    await client.addNote(incident.id, "reviewed: APPROVED");
+    assert.deepEqual(pd.notes(incident.id).map((n) => n.content), ["reviewed: APPROVED"]);
+    assert.equal(pd.countCalls("POST", `/incidents/${incident.id}/notes`), 1);
+  }));
+
+Deno.test("a note whose first attempt never reached PagerDuty is sent again", () =>
+  withDouble(async (pd) => {
+    using client = clientFor(pd, {}, { retry: { baseDelayMs: 10, maxDelayMs: 10 } });
+    const service = pd.addService({ name: "S" });
+    const incident = await client.createIncident(incidentInput(service.id, "req-1"));
+    pd.inject5xx({ method: "POST", pathPrefix: `/incidents/${incident.id}/notes`, nextN: 1 }, 503);
+    await client.addNote(incident.id, "reviewed: DENIED");
+    assert.deepEqual(pd.notes(incident.id).map((n) => n.content), ["reviewed: DENIED"]);
+    assert.equal(pd.countCalls("POST", `/incidents/${incident.id}/notes`), 2);
+  }));

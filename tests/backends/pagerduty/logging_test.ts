@@ -3,27 +3,10 @@
  * messages ever contain the API key — even when the server echoes it back.
  */
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import type { LogRecord } from "@logtape/logtape";
 import { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 import { clientFor, incidentInput, withDouble } from "./helpers.ts";
-
-async function captureLogs(fn: () => Promise<void>): Promise<LogRecord[]> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["teleport-pagerduty"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
-    await fn();
-  } finally {
-    await reset();
-  }
-  return records;
-}
+import { captureLogs } from "../../ops/capture_logs.ts";
 
 const render = (r: LogRecord) => JSON.stringify({ message: r.message, properties: r.properties });
 
