@@ -28,6 +28,7 @@ import type { DiagConfig, LogConfig, TeleportConfig } from "./types.ts";
 export const DEFAULT_OPSGENIE_CONFIG_PATH = "/etc/teleport-opsgenie.toml";
 export const DEFAULT_OPSGENIE_API_ENDPOINT = "https://api.opsgenie.com";
 export const DEFAULT_JSM_API_ENDPOINT = "https://api.atlassian.com";
+/** Client-side calls per minute per Opsgenie rate-limit domain (Opsgenie's own buckets are larger for most plans). */
 export const DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE = 600;
 export const DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS = 10_000;
 export const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"] as const;

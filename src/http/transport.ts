@@ -87,6 +87,11 @@ export interface RestTransportOptions {
   headers?: (spec: RequestSpec) => Record<string, string | undefined>;
   /** Reads the API's error body; the default understands `{"message","code","errors"}`. */
   parseError?: (body: string) => ErrorEnvelope;
+  /**
+   * How long the server asks to wait, from an answer's headers; the default reads
+   * `Retry-After` and `ratelimit-reset` (Opsgenie adds `X-RateLimit-Period-In-Sec`).
+   */
+  retryAfterMs?: (headers: Headers) => number | undefined;
   /** Sustained rate for the client-side token bucket. */
   ratePerMinute: number;
   /** Token-bucket size; defaults to one second's worth of the rate. */
@@ -210,7 +215,7 @@ export class RestTransport {
         signal,
         client: this.#o.httpClient,
       });
-      this.#gate.observe(rateLimitOf(response), sentIn);
+      this.#gate.observe(rateLimitOf(response, this.#o.retryAfterMs ?? retryAfterMs), sentIn);
       const text = await response.text();
       if (!response.ok) throw this.#httpError(init, response, text);
       return parseBody(init, response.status, text) as T;
@@ -284,7 +289,7 @@ export class RestTransport {
       code: envelope.code,
       apiMessage: this.#scrub(envelope.message ?? ""),
       details: (envelope.details ?? []).map((e) => this.#scrub(e)),
-      retryAfterMs: retryAfterMs(response.headers),
+      retryAfterMs: (this.#o.retryAfterMs ?? retryAfterMs)(response.headers),
     });
   }
 
@@ -362,10 +367,13 @@ export function retryAfterMs(headers: Headers): number | undefined {
 }
 
 /** What an answer says about the server's rate limit (`ratelimit-*`, `Retry-After`). */
-function rateLimitOf(response: Response): { resetInMs?: number; remaining?: number; refused: boolean } {
+function rateLimitOf(
+  response: Response,
+  waitOf: (headers: Headers) => number | undefined,
+): { resetInMs?: number; remaining?: number; refused: boolean } {
   const remaining = Number(response.headers.get("ratelimit-remaining") ?? NaN);
   return {
-    resetInMs: retryAfterMs(response.headers),
+    resetInMs: waitOf(response.headers),
     remaining: Number.isFinite(remaining) ? remaining : undefined,
     refused: response.status === 429,
   };

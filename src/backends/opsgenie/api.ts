@@ -1,19 +1,30 @@
 /**
- * Wiring: the configuration of one account → transport(s), client and backend, for
- * either API flavour: Opsgenie (`GenieKey`) or JSM Operations (Basic e-mail:token).
+ * Wiring: the configuration of one account → REST transports (src/http), client and
+ * backend, for either API flavour: Opsgenie (`GenieKey`) or JSM Operations (Basic
+ * e-mail:token). Opsgenie limits each domain (alerts, schedules, heartbeats, …) on its
+ * own, so each domain gets its own rate-limit gate.
  */
+import {
+  DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS,
+} from "../../config/opsgenie.ts";
 import { type Clock, systemClock } from "../../http/clock.ts";
+import {
+  createHttpClient,
+  RestTransport,
+  type RestTransportOptions,
+  type RetryPolicy,
+} from "../../http/transport.ts";
 import { OpsgenieBackend, type OpsgenieBackendOptions } from "./backend.ts";
-import { DEFAULT_POLL, OpsgenieClient, type PollPolicy } from "./client.ts";
+import {
+  DEFAULT_POLL,
+  type OpsgenieCall,
+  type OpsgenieCaller,
+  OpsgenieClient,
+  type PollPolicy,
+} from "./client.ts";
+import { opsgenieRetryAfterMs, parseOpsgenieError } from "./errors.ts";
 import { JsmClient } from "./jsm_client.ts";
-import { DEFAULT_RETRY, OpsgenieTransport, type RetryPolicy, type TransportOptions } from "./transport.ts";
-
-export const DEFAULT_API_ENDPOINT = "https://api.opsgenie.com";
-export const EU_API_ENDPOINT = "https://api.eu.opsgenie.com";
-export const DEFAULT_JSM_API_ENDPOINT = "https://api.atlassian.com";
-/** Client-side calls per minute per Opsgenie domain (Opsgenie's own buckets are larger for most plans). */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Opsgenie's REST API, or its successor, Jira Service Management Operations. */
 export type ApiFlavour = "opsgenie" | "jsm";
@@ -42,47 +53,72 @@ export interface OpsgenieClientOptions {
   clock?: Clock;
 }
 
+/** One RestTransport per rate-limit domain (the first path segment), created on first use. */
+class DomainTransports implements OpsgenieCaller {
+  readonly #transports = new Map<string, RestTransport>();
+
+  constructor(private readonly options: RestTransportOptions) {}
+
+  call<T>(call: OpsgenieCall): Promise<T> {
+    const domain = call.path.split("/")[1] ?? "";
+    let transport = this.#transports.get(domain);
+    if (!transport) this.#transports.set(domain, transport = new RestTransport(this.options));
+    return transport.request<T>({
+      method: call.method,
+      path: call.path,
+      query: call.query && Object.entries(call.query),
+      body: call.body,
+      signal: call.signal,
+      recover: call.recover,
+    });
+  }
+}
+
 /** A client for the account; dispose it to release its HTTP client. */
 export function createOpsgenieClient(
   config: OpsgenieApiConfig,
   options: OpsgenieClientOptions = {},
 ): OpsgenieClient & Disposable {
   const clock = options.clock ?? systemClock;
-  const httpClient = config.caFile
-    ? Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(config.caFile)] })
-    : undefined;
+  const httpClient = createHttpClient({ caFile: config.caFile });
   const endpoint = config.apiEndpoint.replace(/\/+$/, "");
+  const jsm = config.api === "jsm";
   const common = {
-    requestTimeoutMs: config.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
-    ratePerMinute: config.rateLimitPerMinute || DEFAULT_RATE_LIMIT_PER_MINUTE,
-    rateLimitBurst: options.rateLimitBurst,
-    retry: { ...DEFAULT_RETRY, ...options.retry },
+    service: jsm ? "JSM Operations" : "Opsgenie",
+    parseError: parseOpsgenieError,
+    retryAfterMs: opsgenieRetryAfterMs,
+    ratePerMinute: config.rateLimitPerMinute || DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE,
+    burst: options.rateLimitBurst,
+    requestTimeoutMs: config.requestTimeout || DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS,
+    retry: options.retry,
     clock,
     httpClient,
-  } satisfies Partial<TransportOptions>;
+  };
   const poll = { ...DEFAULT_POLL, ...options.poll };
   let client: OpsgenieClient;
-  if (config.api === "jsm") {
-    const secret = config.apiToken ?? "";
-    const credentials = {
-      authorization: `Basic ${btoa(`${config.userEmail ?? ""}:${secret}`)}`,
-      secrets: [secret, btoa(`${config.userEmail ?? ""}:${secret}`)],
-    };
+  if (jsm) {
+    const basic = btoa(`${config.userEmail ?? ""}:${config.apiToken ?? ""}`);
+    // The token inside the Basic credentials is scrubbed by the redaction of logs as well.
+    const credentials = { authorization: `Basic ${basic}`, secret: config.apiToken ?? "" };
     const cloudId = encodeURIComponent(config.cloudId ?? "");
     client = new JsmClient(
-      new OpsgenieTransport({ ...common, ...credentials, root: `${endpoint}/jsm/ops/api/${cloudId}/v1` }),
-      new OpsgenieTransport({ ...common, ...credentials, root: `${endpoint}/ex/jira/${cloudId}/rest/api/3` }),
+      new DomainTransports({ ...common, ...credentials, endpoint: `${endpoint}/jsm/ops/api/${cloudId}/v1` }),
+      new DomainTransports({
+        ...common,
+        ...credentials,
+        endpoint: `${endpoint}/ex/jira/${cloudId}/rest/api/3`,
+      }),
       clock,
       poll,
     );
   } else {
     const key = config.apiKey ?? "";
     client = new OpsgenieClient(
-      new OpsgenieTransport({
+      new DomainTransports({
         ...common,
         authorization: `GenieKey ${key}`,
-        secrets: [key],
-        root: `${endpoint}/v2`,
+        secret: key,
+        endpoint: `${endpoint}/v2`,
       }),
       clock,
       poll,

@@ -9,7 +9,26 @@
  */
 import type { Clock } from "../../http/clock.ts";
 import { OpsgenieNotFoundError, OpsgeniePendingError, OpsgenieRefusedError } from "./errors.ts";
-import type { OpsgenieCaller } from "./transport.ts";
+/** One call below the API root. */
+export interface OpsgenieCall {
+  method: "GET" | "POST";
+  /** Path below the API root, starting with "/" (e.g. "/alerts"). */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+  /**
+   * Called before re-sending a write whose previous attempt may have been applied
+   * (5xx, broken connection, timeout). A non-null result ends the call with it.
+   */
+  recover?: () => Promise<unknown>;
+}
+
+/** What the client needs from a transport (./api.ts adapts src/http's RestTransport). */
+export interface OpsgenieCaller {
+  /** Sends the call, retrying transient failures; returns the parsed JSON body. */
+  call<T>(call: OpsgenieCall): Promise<T>;
+}
 
 /** The heartbeat upstream pings as its start-up check (Opsgenie answers even if it does not exist). */
 export const HEARTBEAT_NAME = "teleport-access-heartbeat";
@@ -136,12 +155,15 @@ export class OpsgenieClient {
     });
     if (accepted?.found) return accepted.found;
     if (!accepted?.requestId) {
-      throw new OpsgeniePendingError({ method: "POST", path: "/alerts" }, "no request id in the answer");
+      throw new OpsgeniePendingError(
+        { service: this.product, method: "POST", path: "/alerts" },
+        "no request id in the answer",
+      );
     }
     const outcome = await this.waitForRequest(accepted.requestId, opts);
     if (!outcome.alertId) {
       throw new OpsgenieRefusedError(
-        { method: "GET", path: `/alerts/requests/${accepted.requestId}` },
+        { service: this.product, method: "GET", path: `/alerts/requests/${accepted.requestId}` },
         `request processed without an alert id (${outcome.status})`,
       );
     }
@@ -164,14 +186,20 @@ export class OpsgenieClient {
         const success = data.isSuccess ?? data.success;
         const status = data.status ?? "";
         if (success === false) {
-          throw new OpsgenieRefusedError({ method: "GET", path, requestId }, `request failed: ${status}`);
+          throw new OpsgenieRefusedError(
+            { service: this.product, method: "GET", path, details: [`request ${requestId}`] },
+            `request failed: ${status}`,
+          );
         }
         if (success === true) return { alertId: data.alertId ?? "", status };
       } catch (err) {
         if (!(err instanceof OpsgenieNotFoundError)) throw err;
       }
       if (attempt >= this.#poll.attempts) {
-        throw new OpsgeniePendingError({ method: "GET", path, requestId }, "request not processed yet");
+        throw new OpsgeniePendingError(
+          { service: this.product, method: "GET", path },
+          "request not processed yet",
+        );
       }
       await this.#clock.sleep(delay, opts.signal);
       delay = Math.min(delay * 2, this.#poll.maxDelayMs);

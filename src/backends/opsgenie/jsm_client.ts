@@ -19,13 +19,13 @@ import {
   type CallOptions,
   DEFAULT_POLL,
   isId,
+  type OpsgenieCaller,
   OpsgenieClient,
   type PollPolicy,
   type RequestStatusData,
   type Responder,
 } from "./client.ts";
 import { OpsgenieNotFoundError } from "./errors.ts";
-import type { OpsgenieCaller } from "./transport.ts";
 
 /** Account lookups change rarely; an hour keeps the approval check to one on-call read. */
 const ACCOUNT_CACHE_TTL_MS = 60 * 60_000;
@@ -78,7 +78,10 @@ export class JsmClient extends OpsgenieClient {
     if (!id) {
       const found = await this.getAlertByAlias(alert.alias, opts);
       if (!found) {
-        throw new OpsgenieNotFoundError({ method: "GET", path: "/alerts/alias" }, `no alert ${alert.alias}`);
+        throw new OpsgenieNotFoundError(
+          { service: this.product, method: "GET", path: "/alerts/alias" },
+          `no alert ${alert.alias}`,
+        );
       }
       id = found.id;
     }

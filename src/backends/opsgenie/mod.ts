@@ -6,4 +6,4 @@ export * from "./codec.ts";
 export * from "./errors.ts";
 export * from "./jsm_client.ts";
 export * from "./texts.ts";
-export type { RetryPolicy } from "./transport.ts";
+export type { RetryPolicy } from "../../http/transport.ts";
