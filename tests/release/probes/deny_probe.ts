@@ -20,6 +20,8 @@ attempt("write outside the log dir", () => Deno.writeTextFileSync(outsidePath, "
 attempt("env HOME", () => Deno.env.get("HOME"));
 attempt("env PATH", () => Deno.env.get("PATH"));
 attempt("env toObject", () => Deno.env.toObject());
+// The value as the process received it (before "env set" below changes it).
+results["value of TELEPORT_PLUGIN_FAIL_FAST"] = Deno.env.get("TELEPORT_PLUGIN_FAIL_FAST") ?? "(unset)";
 attempt("env set", () => Deno.env.set("TELEPORT_PLUGIN_FAIL_FAST", "1"));
 attempt("env TELEPORT_PLUGIN_FAIL_FAST", () => Deno.env.get("TELEPORT_PLUGIN_FAIL_FAST"));
 attempt("env https_proxy", () => Deno.env.get("https_proxy"));
