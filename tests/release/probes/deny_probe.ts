@@ -15,7 +15,8 @@ function attempt(name: string, fn: () => unknown): void {
   }
 }
 
-attempt("run", () => new Deno.Command("true").outputSync());
+// An absolute path: with no PATH, a bare name would fail before the permission check.
+attempt("run", () => new Deno.Command(Deno.execPath(), { args: ["--version"] }).outputSync());
 attempt("write outside the log dir", () => Deno.writeTextFileSync(outsidePath, "x"));
 attempt("env HOME", () => Deno.env.get("HOME"));
 attempt("env PATH", () => Deno.env.get("PATH"));
