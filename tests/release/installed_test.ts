@@ -172,7 +172,7 @@ async function hostileSetup(root: string, fetchUrl: string) {
   return {
     cwd,
     env,
-    async traces(): Promise<string[]> {
+    traces(): string[] {
       const found = [...Deno.readDirSync(traps)].map((e) => e.name).filter((n) => n !== "evil.cjs");
       const cwdNow = [...Deno.readDirSync(cwd)].map((e) => e.name).sort();
       if (JSON.stringify(cwdNow) !== JSON.stringify(cwdBefore)) {
@@ -247,9 +247,9 @@ Deno.test("launcher: a hostile environment and a hostile deno.json in the workin
       },
     );
 
-    await t.step("nothing was fetched, loaded or written", async () => {
+    await t.step("nothing was fetched, loaded or written", () => {
       assert.equal(fetches.count(), 0, "something connected to the fetch trap");
-      assert.deepEqual(await hostile.traces(), []);
+      assert.deepEqual(hostile.traces(), []);
     });
   } finally {
     fetches.close();
