@@ -9,8 +9,9 @@
 #     DENO_NO_UPDATE_CHECK/DENO_NO_PACKAGE_JSON; so DENO_* (DENO_DIR, DENO_AUTH_TOKENS,
 #     DENO_CERT, DENO_TLS_CA_STORE, DENO_V8_FLAGS, DENO_AUDIT_PERMISSIONS, DENO_COVERAGE_DIR…),
 #     NODE_OPTIONS, NPM_CONFIG_*, OTEL_*, LD_PRELOAD & co. never reach it;
-#   - --no-config/--no-lock: no deno.json, package.json or lock file is discovered from the
-#     working directory; --no-remote/--no-npm/--cached-only: no import is ever fetched;
+#   - --no-config/--no-lock: no deno.json, package.json or lock file is discovered (Deno 2 looks
+#     upwards from the bundle's directory, i.e. in /usr/local/lib, /usr/local, /usr and /);
+#     --no-remote/--no-npm/--cached-only: no import is ever fetched;
 #   - the permissions are explicit flags ending in --no-prompt.
 # It needs /bin/sh and env(1), nothing else outside its install tree.
 set -eu

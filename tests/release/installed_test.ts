@@ -4,7 +4,8 @@
  * with the installed example config edited to point at the Teleport and PagerDuty doubles
  * (living in this process; the plugin is a child process), under `env -i` (no PATH, no HOME):
  * nothing outside the install tree is needed. For the launcher flavour, also: a hostile
- * environment and a hostile deno.json/package.json in the working directory change nothing.
+ * environment, a hostile deno.json/package.json/.npmrc in the working directory and unparsable
+ * ones above the installed files change nothing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -184,13 +185,24 @@ async function hostileSetup(root: string, fetchUrl: string) {
   };
 }
 
-Deno.test("launcher: a hostile environment and a hostile deno.json in the working directory change nothing", async (t) => {
+/**
+ * Unparsable deno.json and package.json in `dir`: Deno 2 looks for a config from the main
+ * module's directory upwards, so any one it discovered would stop it with a parse error.
+ */
+async function plantBrokenConfigs(dir: string): Promise<string[]> {
+  const planted = [join(dir, "deno.json"), join(dir, "package.json")];
+  for (const file of planted) await Deno.writeTextFile(file, "{ not json");
+  return planted;
+}
+
+Deno.test("launcher: a hostile environment and hostile deno.json files (working dir, parents of the install) change nothing", async (t) => {
   const it = await installOnce();
   if (it.flavour !== "launcher") {
     console.log(`SKIPPED: the release is the ${it.flavour} flavour; this test covers the launcher`);
     return;
   }
   const fetches = connectionCounter();
+  const planted = await plantBrokenConfigs(join(it.prefix, "usr/local"));
   try {
     const hostile = await hostileSetup(it.root, fetches.url);
     const clean = await emptyDir(it.root);
@@ -217,6 +229,7 @@ Deno.test("launcher: a hostile environment and a hostile deno.json in the workin
         await Deno.mkdir(join(probeTree, "usr/local/bin"), { recursive: true });
         await Deno.mkdir(lib, { recursive: true });
         await Deno.copyFile(it.bin, join(probeTree, "usr/local/bin", NAME));
+        await plantBrokenConfigs(join(probeTree, "usr/local"));
         await Deno.symlink(join(it.prefix, "usr/local/lib", NAME, "deno"), join(lib, "deno"));
         const bundled = await run(DENO, [
           "bundle",
@@ -253,6 +266,7 @@ Deno.test("launcher: a hostile environment and a hostile deno.json in the workin
     });
   } finally {
     fetches.close();
+    for (const file of planted) await Deno.remove(file);
   }
 });
 
