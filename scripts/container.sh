@@ -8,6 +8,7 @@
 #   ENGINE        build command, split on spaces (default: podman if installed, else docker)
 #   BASE, BUILDER_BASE  passed as build args (see Dockerfile); defaults are Debian bookworm-slim
 #   DIST_DIR      where the release is (default: <repo>/dist)
+#   DENO          the deno to use (default: deno on PATH)
 #   SKIP_RELEASE=1  use the tarball already in $DIST_DIR instead of running scripts/release.sh
 #
 # Podman on some hosts needs `--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024`:
@@ -27,7 +28,7 @@ if [[ -z "${ENGINE:-}" ]]; then
 fi
 read -ra ENGINE_CMD <<<"$ENGINE"
 
-VERSION="$(cd "$ROOT" && deno eval --quiet 'console.log(JSON.parse(Deno.readTextFileSync("deno.json")).version)')"
+VERSION="$(cd "$ROOT" && "${DENO:-deno}" eval --quiet 'console.log(JSON.parse(Deno.readTextFileSync("deno.json")).version)')"
 IMAGE="${IMAGE:-teleport-plugin-$PROGRAM:$VERSION}"
 TARBALL="teleport-access-$PROGRAM-v$VERSION-linux-amd64-bin.tar.gz"
 

@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLE_CONFIG } from "../../src/config/example.ts";
 import { startWorld } from "../fakes/world.ts";
-import { assertIncidentFlow, buildRelease, editConfig, ROOT, run, spawnProcess } from "./helpers.ts";
+import { assertIncidentFlow, buildRelease, DENO, editConfig, ROOT, run, spawnProcess } from "./helpers.ts";
 
 const NAME = "teleport-pagerduty";
 // This podman needs runc and explicit ulimits (the default crun and ulimit handling fail here).
@@ -119,6 +119,7 @@ Deno.test("the container image builds from the release and runs `version` and th
       const built = await run("bash", [join(ROOT, "scripts/container.sh"), ...RUN_OPTIONS], {
         env: {
           ENGINE: podman.join(" "),
+          DENO,
           IMAGE: image,
           BASE: "localhost/tp-test-base:runtime",
           BUILDER_BASE: "localhost/tp-test-base:builder",

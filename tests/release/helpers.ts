@@ -324,7 +324,7 @@ export async function buildRelease(env: Record<string, string> = {}): Promise<Re
   const dist = await Deno.makeTempDir({ prefix: "tp-release-" });
   const result = await run("bash", [join(ROOT, "scripts/release.sh")], {
     cwd: ROOT,
-    env: { DIST_DIR: dist, DENO_RUNTIME_CACHE: join(dist, ".runtime-cache"), ...env },
+    env: { DIST_DIR: dist, DENO_RUNTIME_CACHE: join(dist, ".runtime-cache"), DENO, ...env },
   });
   return { dist, result, cleanup: () => Deno.remove(dist, { recursive: true }) };
 }
