@@ -2,17 +2,17 @@
 import { Command, CommanderError } from "commander";
 import { EXAMPLE_CONFIG } from "../config/example.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
-import { GIT_REF, VERSION } from "../version.ts";
+import { FLAVOUR, GIT_REF, VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
 import { reviewSetup } from "./review_setup.ts";
 
 export const APP_NAME = "teleport-pagerduty";
 
-/** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6` (upstream prints the Go version last). */
+/** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6 (launcher)`: upstream's line plus the build flavour. */
 export function versionLine(): string {
   const ref = GIT_REF === "" ? "" : ` git:${GIT_REF}`;
-  return `${APP_NAME} v${VERSION}${ref} deno ${Deno.version.deno}`;
+  return `${APP_NAME} v${VERSION}${ref} deno ${Deno.version.deno} (${FLAVOUR})`;
 }
 
 /** Runs the CLI and returns the process exit code. `loadPlugin` is replaceable for tests. */

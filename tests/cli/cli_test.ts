@@ -44,12 +44,14 @@ async function run(args: string[], input?: string): Promise<Result> {
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
-Deno.test("version prints name, version, git ref and Deno version", async () => {
+Deno.test("version prints name, version, git ref, Deno version and the build flavour", async () => {
   const r = await run(["version"]);
   assert.equal(r.code, 0);
   assert.match(
     r.stdout,
-    new RegExp(`^teleport-pagerduty v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno}\\n$`),
+    new RegExp(
+      `^teleport-pagerduty v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno} \\(source\\)\\n$`,
+    ),
   );
 });
 
