@@ -124,6 +124,8 @@ Deno.test("SIGHUP calls the reload hook, once per signal, and shuts nothing down
       reloaded();
     },
   });
+  // Signal listeners do not keep the event loop alive; this timer does, and bounds the wait.
+  const guard = setTimeout(() => assert.fail("SIGHUP never reached the hook"), 10_000);
   try {
     Deno.kill(Deno.pid, "SIGHUP");
     await next;
@@ -131,6 +133,7 @@ Deno.test("SIGHUP calls the reload hook, once per signal, and shuts nothing down
     Deno.kill(Deno.pid, "SIGHUP");
     await next;
   } finally {
+    clearTimeout(guard);
     dispose();
   }
   assert.equal(reloads, 2);
