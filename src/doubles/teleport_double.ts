@@ -17,6 +17,9 @@
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
  *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
+ *   defineRole(DoubleRole) / deleteRole(name)   roles served by GetRoles (starts with ACCESS_PLUGIN_ROLE)
+ *   assignRoles(user, names)           the caller's roles for GetCurrentUserRoles and the GetRoles
+ *                                      permission check (default: ["access-plugin"])
  *   createRequest(NewRequest): string  → id; emits PUT
  *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
  *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
@@ -41,6 +44,7 @@ import * as grpc from "@grpc/grpc-js";
 import { clone, create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import {
+  GetRolesResponseSchema,
   type ListAccessRequestsRequest,
   ListAccessRequestsResponseSchema,
   type PingRequest,
@@ -61,6 +65,7 @@ import {
   type PluginDataUpdateParams,
   PluginDataV3Schema,
   RequestState,
+  type RoleV6,
   type WatchKind,
 } from "../teleport/gen/teleport/legacy/types/types_pb.ts";
 import {
@@ -81,6 +86,7 @@ import {
 import { authServiceDefinition } from "../teleport/rpc.ts";
 import type { AccessRequest } from "../core/types.ts";
 import { TestPki } from "./pki.ts";
+import { ACCESS_PLUGIN_ROLE, type DoubleRole, rolesAllow, roleToWire } from "./teleport_roles.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
 
 export interface TeleportDoubleOptions {
@@ -173,6 +179,8 @@ export class TeleportDouble {
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
   readonly #reviewers = new Map<string, string[]>();
+  readonly #roles = new Map<string, DoubleRole>([[ACCESS_PLUGIN_ROLE.name, ACCESS_PLUGIN_ROLE]]);
+  readonly #userRoles = new Map<string, string[]>();
   readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
   readonly #watchers = new Set<Watcher>();
   readonly #routers: TlsRouter[] = [];
@@ -242,6 +250,18 @@ export class TeleportDouble {
 
   setReviewer(user: string, roles: string[]): void {
     this.#reviewers.set(user, roles);
+  }
+
+  defineRole(role: DoubleRole): void {
+    this.#roles.set(role.name, role);
+  }
+
+  deleteRole(name: string): void {
+    this.#roles.delete(name);
+  }
+
+  assignRoles(user: string, roles: string[]): void {
+    this.#userRoles.set(user, roles);
   }
 
   createRequest(request: NewRequest): string {
@@ -417,6 +437,22 @@ export class TeleportDouble {
           call.end();
         },
       ),
+      GetCurrentUserRoles: this.#streaming(
+        "GetCurrentUserRoles",
+        (call: grpc.ServerWritableStream<unknown, RoleV6>) => {
+          for (const role of this.#rolesOf(callerOf(call))) call.write(roleToWire(role));
+          call.end();
+        },
+      ),
+      GetRoles: this.#unary("GetRoles", (_: unknown, call) => {
+        const roles = this.#rolesOf(callerOf(call));
+        for (const verb of ["list", "read"]) {
+          if (!rolesAllow(roles, "role", verb)) {
+            fail(grpc.status.PERMISSION_DENIED, `access denied to perform action "${verb}" on "role"`);
+          }
+        }
+        return create(GetRolesResponseSchema, { Roles: [...this.#roles.values()].map(roleToWire) });
+      }),
       WatchEvents: this.#streaming(
         "WatchEvents",
         (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
@@ -453,6 +489,12 @@ export class TeleportDouble {
         call.emit("error", toServiceError(error));
       }
     };
+  }
+
+  /** The caller's roles that exist (a user may name a deleted role). */
+  #rolesOf(user: string): DoubleRole[] {
+    const names = this.#userRoles.get(user) ?? [ACCESS_PLUGIN_ROLE.name];
+    return names.flatMap((name) => this.#roles.get(name) ?? []);
   }
 
   #count(method: string, call: AuthenticatedCall): void {

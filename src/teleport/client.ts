@@ -35,6 +35,8 @@ import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredent
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
 import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
 import { type RpcMethod, rpcMethod } from "./rpc.ts";
+import { type Role, roleFromWire } from "./roles.ts";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
@@ -52,6 +54,8 @@ const RPC = {
   submitAccessReview: rpcMethod("submitAccessReview"),
   getAccessRequestsV2: rpcMethod("getAccessRequestsV2"),
   listAccessRequests: rpcMethod("listAccessRequests"),
+  getCurrentUserRoles: rpcMethod("getCurrentUserRoles"),
+  getRoles: rpcMethod("getRoles"),
 };
 
 export interface TeleportClientOptions {
@@ -151,6 +155,18 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     const timing = { ...DEFAULT_WATCHER_TIMING, ...this.#options.watcherTiming };
     const stop = AbortSignal.any([signal, this.#closed.signal]);
     return watchWithReconnect((watchKinds) => this.#openWatch(watchKinds), kinds, stop, timing);
+  }
+
+  /** The roles of the plugin's own identity, with the server's trait substitution (any user may ask). */
+  async currentUserRoles(): Promise<Role[]> {
+    const roles = await this.#collectStream(RPC.getCurrentUserRoles, create(EmptySchema));
+    return roles.map(roleFromWire);
+  }
+
+  /** Every role in the cluster (needs role list/read). */
+  async roles(): Promise<Role[]> {
+    const response = await this.#unary(RPC.getRoles, create(EmptySchema));
+    return response.Roles.map(roleFromWire);
   }
 
   /** Ends open watches and closes the channel. */

@@ -18,6 +18,9 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
+/** An incident id no account has (PagerDuty ids are upper-case alphanumerics; this one spells its purpose). */
+const WRITE_PROBE_INCIDENT_ID = "PTELEPORTCHECK0NOTREAL";
+
 /** Largest page PagerDuty serves; fewer round trips than its default of 25. */
 const PAGE_LIMIT = 100;
 /** Guards against an endpoint that always answers `more: true` (e.g. a static mock). */
@@ -246,6 +249,37 @@ export class PagerDutyClient implements Disposable {
       signal: opts.signal,
     });
     logger.debug("Resolved PagerDuty incident", { pd_incident_id: incidentId });
+  }
+
+  /**
+   * Whether the API key may write, found out without writing: an update of an incident
+   * id that cannot exist. PagerDuty answers 404 to a key that may write and 403 to a
+   * read-only key (its API reference: read-only keys get 403 on every non-GET); no
+   * incident is touched either way. Used by `check`, never by the plugin's own work.
+   */
+  async canWrite(opts: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.#transport.request({
+        method: "PUT",
+        path: `/incidents/${WRITE_PROBE_INCIDENT_ID}`,
+        body: { incident: { type: "incident_reference" } },
+        signal: opts.signal,
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof PagerDutyError && err.status === 404) return true;
+      if (err instanceof PagerDutyError && err.status === 403) return false;
+      throw err;
+    }
+  }
+
+  /** The names of every service the key can see (for `check`'s did-you-mean). */
+  async listServiceNames(opts: CallOptions = {}): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.#pages<RawService>("/services", "services", [], opts)) {
+      for (const service of page) if (service.name) names.push(service.name);
+    }
+    return names;
   }
 
   /** Releases the custom-CA HTTP client, if any. */

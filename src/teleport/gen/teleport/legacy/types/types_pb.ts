@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/legacy/types/types.proto.
  */
 export const file_teleport_legacy_types_types: GenFile = /*@__PURE__*/
-  fileDesc("CiF0ZWxlcG9ydC9sZWdhY3kvdHlwZXMvdHlwZXMucHJvdG8SBXR5cGVzItsBCghNZXRhZGF0YRIMCgROYW1lGAEgASgJEhEKCU5hbWVzcGFjZRgCIAEoCRITCgtEZXNjcmlwdGlvbhgDIAEoCRIrCgZMYWJlbHMYBSADKAsyGy50eXBlcy5NZXRhZGF0YS5MYWJlbHNFbnRyeRIrCgdFeHBpcmVzGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghSZXZpc2lvbhgIIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImMKDlJlc291cmNlSGVhZGVyEgwKBEtpbmQYASABKAkSDwoHU3ViS2luZBgCIAEoCRIPCgdWZXJzaW9uGAMgASgJEiEKCE1ldGFkYXRhGAQgASgLMg8udHlwZXMuTWV0YWRhdGEiuwEKCVdhdGNoS2luZBIMCgRLaW5kGAEgASgJEhMKC0xvYWRTZWNyZXRzGAIgASgIEgwKBE5hbWUYAyABKAkSLAoGRmlsdGVyGAQgAygLMhwudHlwZXMuV2F0Y2hLaW5kLkZpbHRlckVudHJ5Eg8KB1N1YktpbmQYBSABKAkSDwoHVmVyc2lvbhgGIAEoCRotCgtGaWx0ZXJFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIooBCg1XYXRjaFN0YXR1c1YxEgwKBEtpbmQYASABKAkSDwoHU3ViS2luZBgCIAEoCRIPCgdWZXJzaW9uGAMgASgJEiEKCE1ldGFkYXRhGAQgASgLMg8udHlwZXMuTWV0YWRhdGESJgoEU3BlYxgFIAEoCzIYLnR5cGVzLldhdGNoU3RhdHVzU3BlY1YxIjQKEVdhdGNoU3RhdHVzU3BlY1YxEh8KBUtpbmRzGAEgAygLMhAudHlwZXMuV2F0Y2hLaW5kIlQKFUFjY2Vzc1Jldmlld1RocmVzaG9sZBIMCgROYW1lGAEgASgJEg4KBkZpbHRlchgCIAEoCRIPCgdBcHByb3ZlGAMgASgNEgwKBERlbnkYBCABKA0iJAoRVGhyZXNob2xkSW5kZXhTZXQSDwoHSW5kZXhlcxgBIAMoDSI8ChJUaHJlc2hvbGRJbmRleFNldHMSJgoEU2V0cxgBIAMoCzIYLnR5cGVzLlRocmVzaG9sZEluZGV4U2V0IjEKElByb21vdGVkQWNjZXNzTGlzdBIMCgROYW1lGAEgASgJEg0KBVRpdGxlGAIgASgJIlYKClJlc291cmNlSUQSEwoLQ2x1c3Rlck5hbWUYASABKAkSDAoES2luZBgCIAEoCRIMCgROYW1lGAMgASgJEhcKD1N1YlJlc291cmNlTmFtZRgEIAEoCSLGAgoMQWNjZXNzUmV2aWV3Eg4KBkF1dGhvchgBIAEoCRINCgVSb2xlcxgCIAMoCRIqCg1Qcm9wb3NlZFN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEg4KBlJlYXNvbhgEIAEoCRIrCgdDcmVhdGVkGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgtBbm5vdGF0aW9ucxgGIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEhgKEFRocmVzaG9sZEluZGV4ZXMYByADKA0SLQoKYWNjZXNzTGlzdBgJIAEoCzIZLnR5cGVzLlByb21vdGVkQWNjZXNzTGlzdBIzCg9Bc3N1bWVTdGFydFRpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSgQICBAJIlAKFkFjY2Vzc1Jldmlld1N1Ym1pc3Npb24SEQoJUmVxdWVzdElEGAEgASgJEiMKBlJldmlldxgCIAEoCzITLnR5cGVzLkFjY2Vzc1JldmlldyK2BwoTQWNjZXNzUmVxdWVzdFNwZWNWMxIMCgRVc2VyGAEgASgJEg0KBVJvbGVzGAIgAygJEiIKBVN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEisKB0NyZWF0ZWQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB0V4cGlyZXMYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDVJlcXVlc3RSZWFzb24YBiABKAkSFQoNUmVzb2x2ZVJlYXNvbhgHIAEoCRIxChJSZXNvbHZlQW5ub3RhdGlvbnMYCCABKAsyFS53cmFwcGVycy5MYWJlbFZhbHVlcxIwChFTeXN0ZW1Bbm5vdGF0aW9ucxgJIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEjAKClRocmVzaG9sZHMYCiADKAsyHC50eXBlcy5BY2Nlc3NSZXZpZXdUaHJlc2hvbGQSUgoUUm9sZVRocmVzaG9sZE1hcHBpbmcYCyADKAsyNC50eXBlcy5BY2Nlc3NSZXF1ZXN0U3BlY1YzLlJvbGVUaHJlc2hvbGRNYXBwaW5nRW50cnkSJAoHUmV2aWV3cxgMIAMoCzITLnR5cGVzLkFjY2Vzc1JldmlldxIaChJTdWdnZXN0ZWRSZXZpZXdlcnMYDSADKAkSLwoUUmVxdWVzdGVkUmVzb3VyY2VJRHMYDiADKAsyES50eXBlcy5SZXNvdXJjZUlEEhEKCUxvZ2luSGludBgPIAEoCRIOCgZEcnlSdW4YECABKAgSLwoLTWF4RHVyYXRpb24YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KClNlc3Npb25UVEwYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCmFjY2Vzc0xpc3QYFCABKAsyGS50eXBlcy5Qcm9tb3RlZEFjY2Vzc0xpc3QSMwoPQXNzdW1lU3RhcnRUaW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5SZXNvdXJjZUV4cGlyeRgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaVgoZUm9sZVRocmVzaG9sZE1hcHBpbmdFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS50eXBlcy5UaHJlc2hvbGRJbmRleFNldHM6AjgBSgQIExAUIo4BCg9BY2Nlc3NSZXF1ZXN0VjMSDAoES2luZBgBIAEoCRIPCgdTdWJLaW5kGAIgASgJEg8KB1ZlcnNpb24YAyABKAkSIQoITWV0YWRhdGEYBCABKAsyDy50eXBlcy5NZXRhZGF0YRIoCgRTcGVjGAUgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdFNwZWNWMyKoAQoTQWNjZXNzUmVxdWVzdEZpbHRlchIKCgJJRBgBIAEoCRIMCgRVc2VyGAIgASgJEiIKBVN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEhYKDlNlYXJjaEtleXdvcmRzGAQgAygJEigKBVNjb3BlGAUgASgOMhkudHlwZXMuQWNjZXNzUmVxdWVzdFNjb3BlEhEKCVJlcXVlc3RlchgGIAEoCSJuCg9QbHVnaW5EYXRhRW50cnkSLgoERGF0YRgBIAMoCzIgLnR5cGVzLlBsdWdpbkRhdGFFbnRyeS5EYXRhRW50cnkaKwoJRGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikQEKEFBsdWdpbkRhdGFTcGVjVjMSNQoHRW50cmllcxgBIAMoCzIkLnR5cGVzLlBsdWdpbkRhdGFTcGVjVjMuRW50cmllc0VudHJ5GkYKDEVudHJpZXNFbnRyeRILCgNrZXkYASABKAkSJQoFdmFsdWUYAiABKAsyFi50eXBlcy5QbHVnaW5EYXRhRW50cnk6AjgBIogBCgxQbHVnaW5EYXRhVjMSDAoES2luZBgBIAEoCRIPCgdTdWJLaW5kGAIgASgJEg8KB1ZlcnNpb24YAyABKAkSIQoITWV0YWRhdGEYBCABKAsyDy50eXBlcy5NZXRhZGF0YRIlCgRTcGVjGAUgASgLMhcudHlwZXMuUGx1Z2luRGF0YVNwZWNWMyJCChBQbHVnaW5EYXRhRmlsdGVyEgwKBEtpbmQYASABKAkSEAoIUmVzb3VyY2UYAiABKAkSDgoGUGx1Z2luGAMgASgJIpMCChZQbHVnaW5EYXRhVXBkYXRlUGFyYW1zEgwKBEtpbmQYASABKAkSEAoIUmVzb3VyY2UYAiABKAkSDgoGUGx1Z2luGAMgASgJEjMKA1NldBgEIAMoCzImLnR5cGVzLlBsdWdpbkRhdGFVcGRhdGVQYXJhbXMuU2V0RW50cnkSOQoGRXhwZWN0GAUgAygLMikudHlwZXMuUGx1Z2luRGF0YVVwZGF0ZVBhcmFtcy5FeHBlY3RFbnRyeRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0V4cGVjdEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqTQoMUmVxdWVzdFN0YXRlEggKBE5PTkUQABILCgdQRU5ESU5HEAESDAoIQVBQUk9WRUQQAhIKCgZERU5JRUQQAxIMCghQUk9NT1RFRBAEKlIKEkFjY2Vzc1JlcXVlc3RTY29wZRILCgdERUZBVUxUEAASDwoLTVlfUkVRVUVTVFMQARIQCgxORUVEU19SRVZJRVcQAhIMCghSRVZJRVdFRBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_teleport_legacy_types_wrappers_wrappers]);
+  fileDesc("CiF0ZWxlcG9ydC9sZWdhY3kvdHlwZXMvdHlwZXMucHJvdG8SBXR5cGVzItsBCghNZXRhZGF0YRIMCgROYW1lGAEgASgJEhEKCU5hbWVzcGFjZRgCIAEoCRITCgtEZXNjcmlwdGlvbhgDIAEoCRIrCgZMYWJlbHMYBSADKAsyGy50eXBlcy5NZXRhZGF0YS5MYWJlbHNFbnRyeRIrCgdFeHBpcmVzGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghSZXZpc2lvbhgIIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImMKDlJlc291cmNlSGVhZGVyEgwKBEtpbmQYASABKAkSDwoHU3ViS2luZBgCIAEoCRIPCgdWZXJzaW9uGAMgASgJEiEKCE1ldGFkYXRhGAQgASgLMg8udHlwZXMuTWV0YWRhdGEiuwEKCVdhdGNoS2luZBIMCgRLaW5kGAEgASgJEhMKC0xvYWRTZWNyZXRzGAIgASgIEgwKBE5hbWUYAyABKAkSLAoGRmlsdGVyGAQgAygLMhwudHlwZXMuV2F0Y2hLaW5kLkZpbHRlckVudHJ5Eg8KB1N1YktpbmQYBSABKAkSDwoHVmVyc2lvbhgGIAEoCRotCgtGaWx0ZXJFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIooBCg1XYXRjaFN0YXR1c1YxEgwKBEtpbmQYASABKAkSDwoHU3ViS2luZBgCIAEoCRIPCgdWZXJzaW9uGAMgASgJEiEKCE1ldGFkYXRhGAQgASgLMg8udHlwZXMuTWV0YWRhdGESJgoEU3BlYxgFIAEoCzIYLnR5cGVzLldhdGNoU3RhdHVzU3BlY1YxIjQKEVdhdGNoU3RhdHVzU3BlY1YxEh8KBUtpbmRzGAEgAygLMhAudHlwZXMuV2F0Y2hLaW5kIlQKFUFjY2Vzc1Jldmlld1RocmVzaG9sZBIMCgROYW1lGAEgASgJEg4KBkZpbHRlchgCIAEoCRIPCgdBcHByb3ZlGAMgASgNEgwKBERlbnkYBCABKA0iJAoRVGhyZXNob2xkSW5kZXhTZXQSDwoHSW5kZXhlcxgBIAMoDSI8ChJUaHJlc2hvbGRJbmRleFNldHMSJgoEU2V0cxgBIAMoCzIYLnR5cGVzLlRocmVzaG9sZEluZGV4U2V0IjEKElByb21vdGVkQWNjZXNzTGlzdBIMCgROYW1lGAEgASgJEg0KBVRpdGxlGAIgASgJIlYKClJlc291cmNlSUQSEwoLQ2x1c3Rlck5hbWUYASABKAkSDAoES2luZBgCIAEoCRIMCgROYW1lGAMgASgJEhcKD1N1YlJlc291cmNlTmFtZRgEIAEoCSLGAgoMQWNjZXNzUmV2aWV3Eg4KBkF1dGhvchgBIAEoCRINCgVSb2xlcxgCIAMoCRIqCg1Qcm9wb3NlZFN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEg4KBlJlYXNvbhgEIAEoCRIrCgdDcmVhdGVkGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgtBbm5vdGF0aW9ucxgGIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEhgKEFRocmVzaG9sZEluZGV4ZXMYByADKA0SLQoKYWNjZXNzTGlzdBgJIAEoCzIZLnR5cGVzLlByb21vdGVkQWNjZXNzTGlzdBIzCg9Bc3N1bWVTdGFydFRpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSgQICBAJIlAKFkFjY2Vzc1Jldmlld1N1Ym1pc3Npb24SEQoJUmVxdWVzdElEGAEgASgJEiMKBlJldmlldxgCIAEoCzITLnR5cGVzLkFjY2Vzc1JldmlldyK2BwoTQWNjZXNzUmVxdWVzdFNwZWNWMxIMCgRVc2VyGAEgASgJEg0KBVJvbGVzGAIgAygJEiIKBVN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEisKB0NyZWF0ZWQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB0V4cGlyZXMYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDVJlcXVlc3RSZWFzb24YBiABKAkSFQoNUmVzb2x2ZVJlYXNvbhgHIAEoCRIxChJSZXNvbHZlQW5ub3RhdGlvbnMYCCABKAsyFS53cmFwcGVycy5MYWJlbFZhbHVlcxIwChFTeXN0ZW1Bbm5vdGF0aW9ucxgJIAEoCzIVLndyYXBwZXJzLkxhYmVsVmFsdWVzEjAKClRocmVzaG9sZHMYCiADKAsyHC50eXBlcy5BY2Nlc3NSZXZpZXdUaHJlc2hvbGQSUgoUUm9sZVRocmVzaG9sZE1hcHBpbmcYCyADKAsyNC50eXBlcy5BY2Nlc3NSZXF1ZXN0U3BlY1YzLlJvbGVUaHJlc2hvbGRNYXBwaW5nRW50cnkSJAoHUmV2aWV3cxgMIAMoCzITLnR5cGVzLkFjY2Vzc1JldmlldxIaChJTdWdnZXN0ZWRSZXZpZXdlcnMYDSADKAkSLwoUUmVxdWVzdGVkUmVzb3VyY2VJRHMYDiADKAsyES50eXBlcy5SZXNvdXJjZUlEEhEKCUxvZ2luSGludBgPIAEoCRIOCgZEcnlSdW4YECABKAgSLwoLTWF4RHVyYXRpb24YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KClNlc3Npb25UVEwYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCmFjY2Vzc0xpc3QYFCABKAsyGS50eXBlcy5Qcm9tb3RlZEFjY2Vzc0xpc3QSMwoPQXNzdW1lU3RhcnRUaW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5SZXNvdXJjZUV4cGlyeRgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaVgoZUm9sZVRocmVzaG9sZE1hcHBpbmdFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS50eXBlcy5UaHJlc2hvbGRJbmRleFNldHM6AjgBSgQIExAUIo4BCg9BY2Nlc3NSZXF1ZXN0VjMSDAoES2luZBgBIAEoCRIPCgdTdWJLaW5kGAIgASgJEg8KB1ZlcnNpb24YAyABKAkSIQoITWV0YWRhdGEYBCABKAsyDy50eXBlcy5NZXRhZGF0YRIoCgRTcGVjGAUgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdFNwZWNWMyKoAQoTQWNjZXNzUmVxdWVzdEZpbHRlchIKCgJJRBgBIAEoCRIMCgRVc2VyGAIgASgJEiIKBVN0YXRlGAMgASgOMhMudHlwZXMuUmVxdWVzdFN0YXRlEhYKDlNlYXJjaEtleXdvcmRzGAQgAygJEigKBVNjb3BlGAUgASgOMhkudHlwZXMuQWNjZXNzUmVxdWVzdFNjb3BlEhEKCVJlcXVlc3RlchgGIAEoCSJuCg9QbHVnaW5EYXRhRW50cnkSLgoERGF0YRgBIAMoCzIgLnR5cGVzLlBsdWdpbkRhdGFFbnRyeS5EYXRhRW50cnkaKwoJRGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikQEKEFBsdWdpbkRhdGFTcGVjVjMSNQoHRW50cmllcxgBIAMoCzIkLnR5cGVzLlBsdWdpbkRhdGFTcGVjVjMuRW50cmllc0VudHJ5GkYKDEVudHJpZXNFbnRyeRILCgNrZXkYASABKAkSJQoFdmFsdWUYAiABKAsyFi50eXBlcy5QbHVnaW5EYXRhRW50cnk6AjgBIogBCgxQbHVnaW5EYXRhVjMSDAoES2luZBgBIAEoCRIPCgdTdWJLaW5kGAIgASgJEg8KB1ZlcnNpb24YAyABKAkSIQoITWV0YWRhdGEYBCABKAsyDy50eXBlcy5NZXRhZGF0YRIlCgRTcGVjGAUgASgLMhcudHlwZXMuUGx1Z2luRGF0YVNwZWNWMyJCChBQbHVnaW5EYXRhRmlsdGVyEgwKBEtpbmQYASABKAkSEAoIUmVzb3VyY2UYAiABKAkSDgoGUGx1Z2luGAMgASgJIpMCChZQbHVnaW5EYXRhVXBkYXRlUGFyYW1zEgwKBEtpbmQYASABKAkSEAoIUmVzb3VyY2UYAiABKAkSDgoGUGx1Z2luGAMgASgJEjMKA1NldBgEIAMoCzImLnR5cGVzLlBsdWdpbkRhdGFVcGRhdGVQYXJhbXMuU2V0RW50cnkSOQoGRXhwZWN0GAUgAygLMikudHlwZXMuUGx1Z2luRGF0YVVwZGF0ZVBhcmFtcy5FeHBlY3RFbnRyeRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0V4cGVjdEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEifAoGUm9sZVY2EgwKBEtpbmQYASABKAkSDwoHU3ViS2luZBgCIAEoCRIPCgdWZXJzaW9uGAMgASgJEiEKCE1ldGFkYXRhGAQgASgLMg8udHlwZXMuTWV0YWRhdGESHwoEU3BlYxgFIAEoCzIRLnR5cGVzLlJvbGVTcGVjVjYiVwoKUm9sZVNwZWNWNhIkCgVBbGxvdxgCIAEoCzIVLnR5cGVzLlJvbGVDb25kaXRpb25zEiMKBERlbnkYAyABKAsyFS50eXBlcy5Sb2xlQ29uZGl0aW9ucyKUAQoOUm9sZUNvbmRpdGlvbnMSGgoFUnVsZXMYBCADKAsyCy50eXBlcy5SdWxlEi8KB1JlcXVlc3QYBiABKAsyHi50eXBlcy5BY2Nlc3NSZXF1ZXN0Q29uZGl0aW9ucxI1Cg5SZXZpZXdSZXF1ZXN0cxgPIAEoCzIdLnR5cGVzLkFjY2Vzc1Jldmlld0NvbmRpdGlvbnMiNwoEUnVsZRIRCglSZXNvdXJjZXMYASADKAkSDQoFVmVyYnMYAiADKAkSDQoFV2hlcmUYAyABKAkiVAoXQWNjZXNzUmVxdWVzdENvbmRpdGlvbnMSDQoFUm9sZXMYASADKAkSKgoLQW5ub3RhdGlvbnMYAyABKAsyFS53cmFwcGVycy5MYWJlbFZhbHVlcyI2ChZBY2Nlc3NSZXZpZXdDb25kaXRpb25zEg0KBVJvbGVzGAEgAygJEg0KBVdoZXJlGAMgASgJKk0KDFJlcXVlc3RTdGF0ZRIICgROT05FEAASCwoHUEVORElORxABEgwKCEFQUFJPVkVEEAISCgoGREVOSUVEEAMSDAoIUFJPTU9URUQQBCpSChJBY2Nlc3NSZXF1ZXN0U2NvcGUSCwoHREVGQVVMVBAAEg8KC01ZX1JFUVVFU1RTEAESEAoMTkVFRFNfUkVWSUVXEAISDAoIUkVWSUVXRUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_teleport_legacy_types_wrappers_wrappers]);
 
 /**
  * @generated from message types.Metadata
@@ -725,6 +725,166 @@ export type PluginDataUpdateParams = Message<"types.PluginDataUpdateParams"> & {
  */
 export const PluginDataUpdateParamsSchema: GenMessage<PluginDataUpdateParams> = /*@__PURE__*/
   messageDesc(file_teleport_legacy_types_types, 19);
+
+/**
+ * Roles, for `check`: only what tells the plugin's permissions and the request
+ * annotations roles add (field numbers as in Teleport's types.proto).
+ *
+ * @generated from message types.RoleV6
+ */
+export type RoleV6 = Message<"types.RoleV6"> & {
+  /**
+   * @generated from field: string Kind = 1;
+   */
+  Kind: string;
+
+  /**
+   * @generated from field: string SubKind = 2;
+   */
+  SubKind: string;
+
+  /**
+   * @generated from field: string Version = 3;
+   */
+  Version: string;
+
+  /**
+   * @generated from field: types.Metadata Metadata = 4;
+   */
+  Metadata?: Metadata | undefined;
+
+  /**
+   * @generated from field: types.RoleSpecV6 Spec = 5;
+   */
+  Spec?: RoleSpecV6 | undefined;
+};
+
+/**
+ * Describes the message types.RoleV6.
+ * Use `create(RoleV6Schema)` to create a new message.
+ */
+export const RoleV6Schema: GenMessage<RoleV6> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 20);
+
+/**
+ * @generated from message types.RoleSpecV6
+ */
+export type RoleSpecV6 = Message<"types.RoleSpecV6"> & {
+  /**
+   * @generated from field: types.RoleConditions Allow = 2;
+   */
+  Allow?: RoleConditions | undefined;
+
+  /**
+   * @generated from field: types.RoleConditions Deny = 3;
+   */
+  Deny?: RoleConditions | undefined;
+};
+
+/**
+ * Describes the message types.RoleSpecV6.
+ * Use `create(RoleSpecV6Schema)` to create a new message.
+ */
+export const RoleSpecV6Schema: GenMessage<RoleSpecV6> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 21);
+
+/**
+ * @generated from message types.RoleConditions
+ */
+export type RoleConditions = Message<"types.RoleConditions"> & {
+  /**
+   * @generated from field: repeated types.Rule Rules = 4;
+   */
+  Rules: Rule[];
+
+  /**
+   * @generated from field: types.AccessRequestConditions Request = 6;
+   */
+  Request?: AccessRequestConditions | undefined;
+
+  /**
+   * @generated from field: types.AccessReviewConditions ReviewRequests = 15;
+   */
+  ReviewRequests?: AccessReviewConditions | undefined;
+};
+
+/**
+ * Describes the message types.RoleConditions.
+ * Use `create(RoleConditionsSchema)` to create a new message.
+ */
+export const RoleConditionsSchema: GenMessage<RoleConditions> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 22);
+
+/**
+ * @generated from message types.Rule
+ */
+export type Rule = Message<"types.Rule"> & {
+  /**
+   * @generated from field: repeated string Resources = 1;
+   */
+  Resources: string[];
+
+  /**
+   * @generated from field: repeated string Verbs = 2;
+   */
+  Verbs: string[];
+
+  /**
+   * @generated from field: string Where = 3;
+   */
+  Where: string;
+};
+
+/**
+ * Describes the message types.Rule.
+ * Use `create(RuleSchema)` to create a new message.
+ */
+export const RuleSchema: GenMessage<Rule> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 23);
+
+/**
+ * @generated from message types.AccessRequestConditions
+ */
+export type AccessRequestConditions = Message<"types.AccessRequestConditions"> & {
+  /**
+   * @generated from field: repeated string Roles = 1;
+   */
+  Roles: string[];
+
+  /**
+   * @generated from field: wrappers.LabelValues Annotations = 3;
+   */
+  Annotations?: LabelValues | undefined;
+};
+
+/**
+ * Describes the message types.AccessRequestConditions.
+ * Use `create(AccessRequestConditionsSchema)` to create a new message.
+ */
+export const AccessRequestConditionsSchema: GenMessage<AccessRequestConditions> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 24);
+
+/**
+ * @generated from message types.AccessReviewConditions
+ */
+export type AccessReviewConditions = Message<"types.AccessReviewConditions"> & {
+  /**
+   * @generated from field: repeated string Roles = 1;
+   */
+  Roles: string[];
+
+  /**
+   * @generated from field: string Where = 3;
+   */
+  Where: string;
+};
+
+/**
+ * Describes the message types.AccessReviewConditions.
+ * Use `create(AccessReviewConditionsSchema)` to create a new message.
+ */
+export const AccessReviewConditionsSchema: GenMessage<AccessReviewConditions> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_types_types, 25);
 
 /**
  * @generated from enum types.RequestState

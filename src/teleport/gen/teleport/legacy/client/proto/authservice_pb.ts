@@ -11,7 +11,7 @@ import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { EventSchema } from "./event_pb.ts";
 import { file_teleport_legacy_client_proto_event } from "./event_pb.ts";
-import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, WatchKind } from "../../types/types_pb.ts";
+import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, RoleV6, RoleV6Schema, WatchKind } from "../../types/types_pb.ts";
 import { file_teleport_legacy_types_types } from "../../types/types_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/legacy/client/proto/authservice.proto.
  */
 export const file_teleport_legacy_client_proto_authservice: GenFile = /*@__PURE__*/
-  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byINCgtQaW5nUmVxdWVzdCKbAQoIRmVhdHVyZXMSEgoKS3ViZXJuZXRlcxgBIAEoCBILCgNBcHAYAiABKAgSCgoCREIYAyABKAgSDAoET0lEQxgEIAEoCBIMCgRTQU1MGAUgASgIEhYKDkFjY2Vzc0NvbnRyb2xzGAYgASgIEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIEg0KBUNsb3VkGAggASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAciRQoFV2F0Y2gSHwoFS2luZHMYASADKAsyEC50eXBlcy5XYXRjaEtpbmQSGwoTQWxsb3dQYXJ0aWFsU3VjY2VzcxgCIAEoCCI4Cg1QbHVnaW5EYXRhU2VxEicKClBsdWdpbkRhdGEYASADKAsyEy50eXBlcy5QbHVnaW5EYXRhVjMipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSJdChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIuCg5BY2Nlc3NSZXF1ZXN0cxgBIAMoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxIPCgdOZXh0S2V5GAIgASgJKkIKEUFjY2Vzc1JlcXVlc3RTb3J0EgsKB0RFRkFVTFQQABILCgdDUkVBVEVEEAESCQoFU1RBVEUQAhIICgRVU0VSEAMy6wMKC0F1dGhTZXJ2aWNlEi8KBFBpbmcSEi5wcm90by5QaW5nUmVxdWVzdBoTLnByb3RvLlBpbmdSZXNwb25zZRIrCgtXYXRjaEV2ZW50cxIMLnByb3RvLldhdGNoGgwucHJvdG8uRXZlbnQwARI+Cg1HZXRQbHVnaW5EYXRhEhcudHlwZXMuUGx1Z2luRGF0YUZpbHRlchoULnByb3RvLlBsdWdpbkRhdGFTZXESSQoQVXBkYXRlUGx1Z2luRGF0YRIdLnR5cGVzLlBsdWdpbkRhdGFVcGRhdGVQYXJhbXMaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSSwoSU3VibWl0QWNjZXNzUmV2aWV3Eh0udHlwZXMuQWNjZXNzUmV2aWV3U3VibWlzc2lvbhoWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxJLChNHZXRBY2Nlc3NSZXF1ZXN0c1YyEhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchoWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMzABElkKEkxpc3RBY2Nlc3NSZXF1ZXN0cxIgLnByb3RvLkxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QaIS5wcm90by5MaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types]);
+  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byINCgtQaW5nUmVxdWVzdCKbAQoIRmVhdHVyZXMSEgoKS3ViZXJuZXRlcxgBIAEoCBILCgNBcHAYAiABKAgSCgoCREIYAyABKAgSDAoET0lEQxgEIAEoCBIMCgRTQU1MGAUgASgIEhYKDkFjY2Vzc0NvbnRyb2xzGAYgASgIEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIEg0KBUNsb3VkGAggASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAciRQoFV2F0Y2gSHwoFS2luZHMYASADKAsyEC50eXBlcy5XYXRjaEtpbmQSGwoTQWxsb3dQYXJ0aWFsU3VjY2VzcxgCIAEoCCI4Cg1QbHVnaW5EYXRhU2VxEicKClBsdWdpbkRhdGEYASADKAsyEy50eXBlcy5QbHVnaW5EYXRhVjMipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSJdChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIuCg5BY2Nlc3NSZXF1ZXN0cxgBIAMoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWMxIPCgdOZXh0S2V5GAIgASgJIjAKEEdldFJvbGVzUmVzcG9uc2USHAoFUm9sZXMYASADKAsyDS50eXBlcy5Sb2xlVjYqQgoRQWNjZXNzUmVxdWVzdFNvcnQSCwoHREVGQVVMVBAAEgsKB0NSRUFURUQQARIJCgVTVEFURRACEggKBFVTRVIQAzLoBAoLQXV0aFNlcnZpY2USLwoEUGluZxISLnByb3RvLlBpbmdSZXF1ZXN0GhMucHJvdG8uUGluZ1Jlc3BvbnNlEisKC1dhdGNoRXZlbnRzEgwucHJvdG8uV2F0Y2gaDC5wcm90by5FdmVudDABEj4KDUdldFBsdWdpbkRhdGESFy50eXBlcy5QbHVnaW5EYXRhRmlsdGVyGhQucHJvdG8uUGx1Z2luRGF0YVNlcRJJChBVcGRhdGVQbHVnaW5EYXRhEh0udHlwZXMuUGx1Z2luRGF0YVVwZGF0ZVBhcmFtcxoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJLChJTdWJtaXRBY2Nlc3NSZXZpZXcSHS50eXBlcy5BY2Nlc3NSZXZpZXdTdWJtaXNzaW9uGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzEksKE0dldEFjY2Vzc1JlcXVlc3RzVjISGi50eXBlcy5BY2Nlc3NSZXF1ZXN0RmlsdGVyGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzMAESWQoSTGlzdEFjY2Vzc1JlcXVlc3RzEiAucHJvdG8uTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBohLnByb3RvLkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEj4KE0dldEN1cnJlbnRVc2VyUm9sZXMSFi5nb29nbGUucHJvdG9idWYuRW1wdHkaDS50eXBlcy5Sb2xlVjYwARI7CghHZXRSb2xlcxIWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRoXLnByb3RvLkdldFJvbGVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types]);
 
 /**
  * @generated from message proto.PingRequest
@@ -237,6 +237,23 @@ export const ListAccessRequestsResponseSchema: GenMessage<ListAccessRequestsResp
   messageDesc(file_teleport_legacy_client_proto_authservice, 6);
 
 /**
+ * @generated from message proto.GetRolesResponse
+ */
+export type GetRolesResponse = Message<"proto.GetRolesResponse"> & {
+  /**
+   * @generated from field: repeated types.RoleV6 Roles = 1;
+   */
+  Roles: RoleV6[];
+};
+
+/**
+ * Describes the message proto.GetRolesResponse.
+ * Use `create(GetRolesResponseSchema)` to create a new message.
+ */
+export const GetRolesResponseSchema: GenMessage<GetRolesResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_client_proto_authservice, 7);
+
+/**
  * @generated from enum proto.AccessRequestSort
  */
 export enum AccessRequestSort {
@@ -326,6 +343,25 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof ListAccessRequestsRequestSchema;
     output: typeof ListAccessRequestsResponseSchema;
+  },
+  /**
+   * `check`: the caller's own roles (any authenticated user may ask), and every role
+   * (needs role list/read, which the preset access-plugin role has).
+   *
+   * @generated from rpc proto.AuthService.GetCurrentUserRoles
+   */
+  getCurrentUserRoles: {
+    methodKind: "server_streaming";
+    input: typeof EmptySchema;
+    output: typeof RoleV6Schema;
+  },
+  /**
+   * @generated from rpc proto.AuthService.GetRoles
+   */
+  getRoles: {
+    methodKind: "unary";
+    input: typeof EmptySchema;
+    output: typeof GetRolesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_teleport_legacy_client_proto_authservice, 0);
