@@ -4,7 +4,7 @@
  * configuration reloader. Backend-neutral: every backend program starts one.
  *
  * Wiring (see README "Operating it"):
- *   const ops = startOperations(config, { plugin: "pagerduty", reloader });
+ *   await using ops = await startOperations(config, { plugin: "pagerduty", reloader });
  *   core:       telemetry = ops.telemetry
  *   transport:  observer  = ops.observeUpstream
  *   limiter:    ops.metrics.rateLimitWait(source, seconds)
@@ -16,7 +16,7 @@ import type { CoreTelemetry } from "../core/telemetry.ts";
 import { GIT_REF, VERSION } from "../version.ts";
 import { IdentityExpiry } from "./diag/identity.ts";
 import type { ComponentProbe, ComponentStatus } from "./diag/readiness.ts";
-import { type DiagServer, serveDiag } from "./diag/server.ts";
+import { type DiagOptions, type DiagServer, serveDiag } from "./diag/server.ts";
 import { UpstreamHealth } from "./diag/upstream_health.ts";
 import { PluginMetrics, type QueueStats, type UpstreamStatus } from "./metrics/registry.ts";
 import type { ConfigReloader } from "./reload.ts";
@@ -44,6 +44,8 @@ export interface OperationsOptions {
   reloader?: ConfigReloader;
   /** Tests pass a fixed identity reading. */
   identity?: IdentityExpiry;
+  /** Snapshot timing of the diagnostics server. */
+  diag?: DiagOptions;
 }
 
 export interface Operations extends AsyncDisposable {
@@ -58,10 +60,12 @@ export interface Operations extends AsyncDisposable {
   components: ReadonlyMap<string, ComponentProbe>;
   /** The diagnostics port, when `[diag] addr` is set. */
   diagPort?: number;
+  /** Hands the diagnostics server a fresh snapshot now (it also gets one every second). */
+  publish(): Promise<void>;
 }
 
 /** Creates the registry and probes and, when `[diag] addr` is set, starts the diagnostics server. */
-export function startOperations(config: Config, options: OperationsOptions): Operations {
+export async function startOperations(config: Config, options: OperationsOptions): Promise<Operations> {
   const identity = options.identity ?? IdentityExpiry.watch(config.teleport);
   const upstream = new UpstreamHealth(options.plugin);
   const probes: ControllerProbes = {};
@@ -79,10 +83,10 @@ export function startOperations(config: Config, options: OperationsOptions): Ope
     [COMPONENTS.reload, () => options.reloader?.status() ?? { status: "healthy" }],
   ]);
   const server: DiagServer | undefined = config.diag.addr
-    ? serveDiag(config.diag.addr, {
+    ? await serveDiag(config.diag.addr, {
       components,
       metrics: async () => ({ body: await metrics.render(), contentType: metrics.contentType }),
-    })
+    }, options.diag)
     : undefined;
 
   return {
@@ -98,6 +102,7 @@ export function startOperations(config: Config, options: OperationsOptions): Ope
     },
     components,
     diagPort: server?.port,
+    publish: () => server?.publish() ?? Promise.resolve(),
     async [Symbol.asyncDispose]() {
       identity[Symbol.dispose]();
       await server?.[Symbol.asyncDispose]();

@@ -6,7 +6,7 @@
  * - `degraded`: working around a problem (e.g. the backend API fails and requests
  *   wait for retries); /readyz still answers 200, monitors see the detail;
  * - `unhealthy`: the plugin cannot do its job (no Teleport watch, expired identity);
- *   /readyz answers 503.
+ *   /readyz answers 503 (worker.ts applies this rule).
  */
 
 export type ComponentState = "healthy" | "degraded" | "unhealthy";
@@ -44,9 +44,4 @@ export function assessReadiness(probes: ReadonlyMap<string, ComponentProbe>): Re
     if (RANK[result.status] > RANK[status]) status = result.status;
   }
   return { status, components };
-}
-
-/** The HTTP status of a readiness answer. */
-export function readinessHttpStatus(status: ComponentState): number {
-  return status === "unhealthy" ? 503 : 200;
 }

@@ -33,7 +33,11 @@ function config(addr = "127.0.0.1:0"): Config {
 /** An identity that expires `ms` from now. */
 const identityIn = (ms: number) => new IdentityExpiry(() => new Date(Date.now() + ms));
 
+let publish: () => Promise<void> = () => Promise.resolve();
+
+/** Publishes the current state to the diagnostics worker, then asks it. */
 async function get(port: number, path: string, method = "GET") {
+  await publish();
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
   const text = await response.text();
   return { status: response.status, type: response.headers.get("content-type") ?? "", text };
@@ -45,7 +49,8 @@ async function getJson(port: number, path: string) {
 }
 
 Deno.test("/livez and /healthz answer 200 from the start; other paths 404; writes 405", async () => {
-  await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  await using ops = await startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  publish = ops.publish;
   const port = ops.diagPort!;
   assert.deepEqual(await getJson(port, "/livez"), { status: 200, body: { status: "ok" } });
   assert.deepEqual(await getJson(port, "/healthz"), { status: 200, body: { status: "ok" } });
@@ -54,7 +59,8 @@ Deno.test("/livez and /healthz answer 200 from the start; other paths 404; write
 });
 
 Deno.test("/readyz: 503 until the watch is live, then 200 with every component", async () => {
-  await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  await using ops = await startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  publish = ops.publish;
   const port = ops.diagPort!;
   let starting = await getJson(port, "/readyz");
   assert.equal(starting.status, 503);
@@ -85,7 +91,11 @@ Deno.test("/readyz: 503 until the watch is live, then 200 with every component",
 
 Deno.test("a failing backend API degrades readiness (still 200); an expired identity fails it", async () => {
   {
-    await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+    await using ops = await startOperations(config(), {
+      plugin: "pagerduty",
+      identity: identityIn(30 * DAY),
+    });
+    publish = ops.publish;
     ops.provide({ health: () => ({ watching: true }) });
     ops.observeUpstream("POST /incidents", 503, 0.1);
     const degraded = await getJson(ops.diagPort!, "/readyz");
@@ -98,14 +108,16 @@ Deno.test("a failing backend API degrades readiness (still 200); an expired iden
     assert.match((await getJson(ops.diagPort!, "/readyz")).body.components.backend_api.reason, /API key/);
   }
   {
-    await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(-1000) });
+    await using ops = await startOperations(config(), { plugin: "pagerduty", identity: identityIn(-1000) });
+    publish = ops.publish;
     ops.provide({ health: () => ({ watching: true }) });
     const expired = await getJson(ops.diagPort!, "/readyz");
     assert.equal(expired.status, 503);
     assert.match(expired.body.components.identity.reason, /expired/);
   }
   {
-    await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(DAY) });
+    await using ops = await startOperations(config(), { plugin: "pagerduty", identity: identityIn(DAY) });
+    publish = ops.publish;
     ops.provide({ health: () => ({ watching: true }) });
     const soon = await getJson(ops.diagPort!, "/readyz");
     assert.equal(soon.status, 200);
@@ -119,11 +131,12 @@ Deno.test("a rejected reload shows in /readyz and /metrics", async () => {
     const path = `${dir}/plugin.toml`;
     await Deno.writeTextFile(path, "[pagerduty]\nuser_email = 42\n");
     const reloader = new ConfigReloader({ path, initial: config() });
-    await using ops = startOperations(config(), {
+    await using ops = await startOperations(config(), {
       plugin: "pagerduty",
       identity: identityIn(30 * DAY),
       reloader,
     });
+    publish = ops.publish;
     ops.provide({ health: () => ({ watching: true }) });
     assert.equal((await reloader.reload()).result, "invalid");
     const ready = await getJson(ops.diagPort!, "/readyz");
@@ -142,7 +155,8 @@ Deno.test("a rejected reload shows in /readyz and /metrics", async () => {
 });
 
 Deno.test("/metrics serves the Prometheus text format with the controller's gauges", async () => {
-  await using ops = startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  await using ops = await startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  publish = ops.publish;
   ops.provide({
     health: () => ({ watching: true }),
     stats: () => ({ queueDepth: 12, inFlight: 4, oldestUnprocessedAgeSeconds: 95 }),
@@ -164,7 +178,11 @@ Deno.test("/metrics serves the Prometheus text format with the controller's gaug
 });
 
 Deno.test("without [diag] addr nothing listens, but metrics and probes still work", async () => {
-  await using ops = startOperations(config(""), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
+  await using ops = await startOperations(config(""), {
+    plugin: "pagerduty",
+    identity: identityIn(30 * DAY),
+  });
+  publish = ops.publish;
   assert.equal(ops.diagPort, undefined);
   ops.telemetry.count("cas_conflict");
   assert.match(
@@ -174,8 +192,11 @@ Deno.test("without [diag] addr nothing listens, but metrics and probes still wor
 });
 
 Deno.test("an address in use is a one-line startup error naming [diag] addr", async () => {
-  await using first = startOperations(config(), { plugin: "pagerduty", identity: identityIn(30 * DAY) });
-  assert.throws(
+  await using first = await startOperations(config(), {
+    plugin: "pagerduty",
+    identity: identityIn(30 * DAY),
+  });
+  await assert.rejects(
     () =>
       startOperations(config(`127.0.0.1:${first.diagPort}`), {
         plugin: "pagerduty",
@@ -183,4 +204,68 @@ Deno.test("an address in use is a one-line startup error naming [diag] addr", as
       }),
     /cannot serve the diagnostics endpoints on 127\.0\.0\.1:\d+ \(\[diag\] addr\)/,
   );
+});
+
+Deno.test("answers come from the diagnostics worker, even while the main loop is blocked", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using ops = await startOperations(config(), {
+      plugin: "pagerduty",
+      identity: identityIn(30 * DAY),
+      diag: { stallMs: 600_000 },
+    });
+    ops.provide({ health: () => ({ watching: true }) });
+    await ops.publish();
+    const answer = `${dir}/answer`;
+    const script = `const r = await fetch("http://127.0.0.1:${ops.diagPort}/readyz");
+      await Deno.writeTextFile("${answer}.tmp", String(r.status)); await Deno.rename("${answer}.tmp", "${answer}");`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    // From here the main thread never yields until the child has its answer: only a
+    // server on another thread can have given it one.
+    const until = Date.now() + 60_000;
+    let status: string | undefined;
+    while (status === undefined && Date.now() < until) {
+      try {
+        status = Deno.readTextFileSync(answer);
+      } catch {
+        // not yet
+      }
+    }
+    await child.status;
+    assert.equal(status, "200");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a main loop that stops publishing fails /livez and /readyz with the reason", async () => {
+  await using ops = await startOperations(config(), {
+    plugin: "pagerduty",
+    identity: identityIn(30 * DAY),
+    diag: { stallMs: 50, publishMs: 3_600_000 },
+  });
+  ops.provide({ health: () => ({ watching: true }) });
+  await ops.publish();
+  // No publish for longer than stallMs: measured by the worker's clock, not by a sleep here.
+  const port = ops.diagPort!;
+  let livez = await fetch(`http://127.0.0.1:${port}/livez`);
+  const deadline = Date.now() + 10_000;
+  while (livez.status === 200 && Date.now() < deadline) {
+    await livez.body?.cancel();
+    livez = await fetch(`http://127.0.0.1:${port}/livez`);
+  }
+  assert.equal(livez.status, 503);
+  assert.match((await livez.json()).reason, /main loop has not reported/);
+  assert.equal(
+    (await fetch(`http://127.0.0.1:${port}/readyz`).then(async (r) => (await r.body?.cancel(), r))).status,
+    503,
+  );
+  await ops.publish();
+  const recovered = await fetch(`http://127.0.0.1:${port}/livez`);
+  await recovered.body?.cancel();
+  assert.equal(recovered.status, 200);
 });
