@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { pagerDutyCheck } from "../../src/backends/pagerduty/check.ts";
 import type { CheckItem } from "../../src/check/report.ts";
 import { runChecks } from "../../src/check/run.ts";
-import { ACCESS_PLUGIN_ROLE } from "../../src/doubles/teleport_roles.ts";
+import { ACCESS_PLUGIN_ROLE, type DoubleRole } from "../../src/doubles/teleport_roles.ts";
 import { BOT_EMAIL, PLUGIN_USER, startWorld, type World } from "../../src/doubles/world.ts";
 
 const SERVICE = "Teleport Access";
@@ -60,6 +60,17 @@ api_endpoint = "${pagerduty.url}"
     writeConfig,
     run: async (edit) => runChecks(await writeConfig(edit), pagerDutyCheck),
     [Symbol.asyncDispose]: () => world[Symbol.asyncDispose](),
+  };
+}
+
+/** The healthy plugin role (with review rights) missing the rule for one resource. */
+function pluginRoleWithout(resource: string): DoubleRole {
+  return {
+    name: "access-plugin",
+    allow: {
+      rules: ACCESS_PLUGIN_ROLE.allow!.rules!.filter((r) => !r.resources.includes(resource)),
+      reviewRoles: ["editor"],
+    },
   };
 }
 
@@ -167,13 +178,7 @@ Deno.test("mistake: Teleport is not reachable at teleport.addr", async () => {
 
 Deno.test("mistake: the plugin's role lacks the plugin-data rule", async () => {
   await using setup = await healthySetup();
-  setup.world.teleport.defineRole({
-    name: "access-plugin",
-    allow: {
-      rules: ACCESS_PLUGIN_ROLE.allow!.rules!.filter((r) => !r.resources.includes("access_plugin_data")),
-      reviewRoles: ["editor"],
-    },
-  });
+  setup.world.teleport.defineRole(pluginRoleWithout("access_plugin_data"));
   const problem = onlyProblem(await setup.run());
   assert.deepEqual([problem.id, problem.status], ["teleport.permissions.plugin_data", "error"]);
   assert.match(problem.fix!, /\{resources: \[access_plugin_data\], verbs: \[update\]\}/);
@@ -193,13 +198,7 @@ Deno.test("mistake: a deny rule takes away reading access requests", async () =>
 
 Deno.test("mistake: the plugin's role cannot read Access Monitoring Rules", async () => {
   await using setup = await healthySetup();
-  setup.world.teleport.defineRole({
-    name: "access-plugin",
-    allow: {
-      rules: ACCESS_PLUGIN_ROLE.allow!.rules!.filter((r) => !r.resources.includes("access_monitoring_rule")),
-      reviewRoles: ["editor"],
-    },
-  });
+  setup.world.teleport.defineRole(pluginRoleWithout("access_monitoring_rule"));
   const problem = onlyProblem(await setup.run());
   assert.deepEqual([problem.id, problem.status], ["teleport.permissions.access_monitoring_rule", "warning"]);
 });
@@ -219,13 +218,7 @@ Deno.test("mistake: auto-approval on without review permission (dry run and off 
 
 Deno.test("mistake: the plugin may not read roles, so annotations go unchecked", async () => {
   await using setup = await healthySetup();
-  setup.world.teleport.defineRole({
-    name: "access-plugin",
-    allow: {
-      rules: ACCESS_PLUGIN_ROLE.allow!.rules!.filter((r) => !r.resources.includes("role")),
-      reviewRoles: ["editor"],
-    },
-  });
+  setup.world.teleport.defineRole(pluginRoleWithout("role"));
   const found = problems(await setup.run());
   assert.deepEqual(found.map((p) => [p.id, p.status]), [
     ["teleport.permissions.role", "warning"],

@@ -1,26 +1,11 @@
 import assert from "node:assert/strict";
 import type { LoadedConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
+import { testConfig } from "../config/helpers.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { ConfigReloader } from "../../src/ops/reload.ts";
 
-function config(userEmail: string): Config {
-  return {
-    teleport: { addr: "auth:3025", refreshIdentity: false, refreshIdentityInterval: 60_000, identity: "/id" },
-    pagerduty: {
-      apiKey: "k",
-      userEmail,
-      apiEndpoint: "https://api.pagerduty.com",
-      rateLimitPerMinute: 960,
-      requestTimeout: 10_000,
-      requestAnnotations: { notifyService: "n", services: "s" },
-      autoApproval: "on",
-    },
-    log: { output: "stderr", severity: "info", format: "text" },
-    diag: { addr: "" },
-    source: "/etc/plugin.toml",
-  };
-}
+const config = (userEmail: string) => testConfig({ userEmail });
 
 /** A loader returning whatever the test queues, and counting its calls. */
 function scriptedLoader() {
@@ -40,13 +25,19 @@ function scriptedLoader() {
   };
 }
 
-Deno.test("a valid file goes through every applier in order, then becomes current", async () => {
+/** A reloader over a scripted loader, starting from a@x. */
+function scripted() {
   const loader = scriptedLoader();
   const reloader = new ConfigReloader({
     path: "/etc/plugin.toml",
     initial: config("a@x"),
     load: loader.load,
   });
+  return { loader, reloader };
+}
+
+Deno.test("a valid file goes through every applier in order, then becomes current", async () => {
+  const { loader, reloader } = scripted();
   const applied: string[] = [];
   reloader.onApply((next, previous) =>
     void applied.push(`log ${previous.pagerduty.userEmail}>${next.pagerduty.userEmail}`)
@@ -61,12 +52,7 @@ Deno.test("a valid file goes through every applier in order, then becomes curren
 });
 
 Deno.test("an invalid file keeps the running configuration and nothing is applied", async () => {
-  const loader = scriptedLoader();
-  const reloader = new ConfigReloader({
-    path: "/etc/plugin.toml",
-    initial: config("a@x"),
-    load: loader.load,
-  });
+  const { loader, reloader } = scripted();
   reloader.onApply(() => assert.fail("must not apply"));
   const outcomes: string[] = [];
   reloader.observe((o) => outcomes.push(o.result));
@@ -84,12 +70,7 @@ Deno.test("an invalid file keeps the running configuration and nothing is applie
 });
 
 Deno.test("an applier that throws leaves the previous configuration current", async () => {
-  const loader = scriptedLoader();
-  const reloader = new ConfigReloader({
-    path: "/etc/plugin.toml",
-    initial: config("a@x"),
-    load: loader.load,
-  });
+  const { loader, reloader } = scripted();
   reloader.onApply(() => {
     throw new Error("cannot open log file");
   });
@@ -100,24 +81,14 @@ Deno.test("an applier that throws leaves the previous configuration current", as
 });
 
 Deno.test("an identical file is 'unchanged' and applies nothing", async () => {
-  const loader = scriptedLoader();
-  const reloader = new ConfigReloader({
-    path: "/etc/plugin.toml",
-    initial: config("a@x"),
-    load: loader.load,
-  });
+  const { loader, reloader } = scripted();
   reloader.onApply(() => assert.fail("must not apply"));
   loader.queue.push(config("a@x"));
   assert.equal((await reloader.reload()).result, "unchanged");
 });
 
 Deno.test("signals during a reload coalesce into one more reload, never overlapping", async () => {
-  const loader = scriptedLoader();
-  const reloader = new ConfigReloader({
-    path: "/etc/plugin.toml",
-    initial: config("a@x"),
-    load: loader.load,
-  });
+  const { loader, reloader } = scripted();
   let active = 0;
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);

@@ -1,34 +1,13 @@
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
-import type { Config } from "../../../src/config/types.ts";
+import { testConfig } from "../../config/helpers.ts";
 import { IdentityExpiry } from "../../../src/ops/diag/identity.ts";
 import { COMPONENTS, startOperations } from "../../../src/ops/operations.ts";
 import { ConfigReloader } from "../../../src/ops/reload.ts";
 
 const DAY = 24 * 3600 * 1000;
 
-function config(addr = "127.0.0.1:0"): Config {
-  return {
-    teleport: {
-      addr: "auth:3025",
-      refreshIdentity: false,
-      refreshIdentityInterval: 60_000,
-      identity: "/none",
-    },
-    pagerduty: {
-      apiKey: "k",
-      userEmail: "bot@example.com",
-      apiEndpoint: "http://127.0.0.1:1",
-      rateLimitPerMinute: 960,
-      requestTimeout: 10_000,
-      requestAnnotations: { notifyService: "n", services: "s" },
-      autoApproval: "on",
-    },
-    log: { output: "stderr", severity: "info", format: "text" },
-    diag: { addr },
-    source: "test.toml",
-  };
-}
+const config = (addr = "127.0.0.1:0") => testConfig({ diagAddr: addr, source: "test.toml" });
 
 /** An identity that expires `ms` from now. */
 const identityIn = (ms: number) => new IdentityExpiry(() => new Date(Date.now() + ms));
