@@ -4,6 +4,7 @@ import type { Config } from "../config/types.ts";
 import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
 import { writePidFile } from "../ops/pid_file.ts";
 import { ConfigReloader } from "../ops/reload.ts";
+import { planReload } from "../ops/reload_plan.ts";
 import { handleSignals } from "../ops/signals.ts";
 
 export interface StartOptions {
@@ -47,12 +48,7 @@ export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Pr
   const reloader = new ConfigReloader({ path: opts.config, initial: config });
   // Logging first, so the plugin's own reload messages use the new settings.
   reloader.onApply(async (next, previous) => {
-    if (
-      JSON.stringify(next.log) === JSON.stringify(previous.log) &&
-      next.pagerduty.apiKey === previous.pagerduty.apiKey
-    ) {
-      return;
-    }
+    if (!planReload(previous, next).logging) return;
     await setupLogging(next.log, {
       debug: opts.debug,
       secrets: [previous.pagerduty.apiKey, next.pagerduty.apiKey],

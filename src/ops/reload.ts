@@ -11,6 +11,7 @@ import { lineOfKey } from "../config/locate.ts";
 import type { Config } from "../config/types.ts";
 import type { ComponentStatus } from "./diag/readiness.ts";
 import { getLog } from "./logging.ts";
+import { planReload } from "./reload_plan.ts";
 
 /** Applies a new configuration; throwing leaves `previous` in force (as far as the applier can tell). */
 export type ApplyConfig = (next: Config, previous: Config) => void | Promise<void>;
@@ -126,7 +127,8 @@ export class ConfigReloader {
     }
     for (const warning of next.warnings) log.warn(warning);
     const previous = this.#current;
-    if (JSON.stringify(next.config) === JSON.stringify(previous)) {
+    const plan = planReload(previous, next.config);
+    if (plan.changed.length === 0) {
       log.info("Configuration unchanged");
       return done({ result: "unchanged", at: now() });
     }
@@ -138,7 +140,10 @@ export class ConfigReloader {
       return done({ result: "failed", at: now(), error: message });
     }
     this.#current = next.config;
-    log.info("Configuration reloaded");
+    log.info("Configuration reloaded; changed: {changed}", { changed: plan.changed.join(", ") });
+    if (plan.diagRestartNeeded) {
+      log.warn("diag.addr changed: the diagnostics address moves at the next start");
+    }
     return done({ result: "ok", at: now() });
   }
 }
