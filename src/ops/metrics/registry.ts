@@ -244,8 +244,9 @@ export class PluginMetrics implements CoreTelemetry {
 
   /** The REST transport's observer: one call per HTTP exchange (`operation` such as "POST /incidents"). */
   readonly observeUpstream = (operation: string, status: UpstreamStatus, seconds: number): void => {
-    this.#upstreamRequests.inc({ upstream: this.#upstream, operation, code: String(status) });
-    this.#upstreamSeconds.observe({ upstream: this.#upstream, operation }, seconds);
+    const op = operationLabel(operation);
+    this.#upstreamRequests.inc({ upstream: this.#upstream, operation: op, code: String(status) });
+    this.#upstreamSeconds.observe({ upstream: this.#upstream, operation: op }, seconds);
   };
 
   /** A wait imposed by a rate limit, in seconds. */
@@ -269,4 +270,18 @@ export class PluginMetrics implements CoreTelemetry {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * `POST /incidents/Q1X2Y3Z/notes` → `POST /incidents/{id}/notes`: path segments that are
+ * ids (any digit, or a long upper-case token) would make one series per incident.
+ * A query string is dropped for the same reason.
+ */
+export function operationLabel(operation: string): string {
+  const [method, path = ""] = operation.split(" ", 2);
+  if (!path) return method;
+  const segments = path.split("?")[0].split("/").map((segment) =>
+    /\d/.test(segment) || /^[A-Z][A-Z0-9]{5,}$/.test(segment) ? "{id}" : segment
+  );
+  return `${method} ${segments.join("/")}`;
 }

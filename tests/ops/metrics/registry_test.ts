@@ -169,3 +169,22 @@ Deno.test("reload outcomes: a counter by result and whether the last one succeed
   f = await scrape(metrics);
   assert.equal(sample(f.get("teleport_plugin_config_last_reload_successful"), {}), "1");
 });
+
+Deno.test("ids in a backend call's path are folded so each endpoint is one series", async () => {
+  const metrics = new PluginMetrics(BUILD);
+  metrics.observeUpstream("POST /incidents/Q1X2Y3Z/notes", 201, 0.01);
+  metrics.observeUpstream("POST /incidents/PABCDEF/notes", 201, 0.01);
+  metrics.observeUpstream("PUT /incidents/PTELEPORTCHECK", 404, 0.01);
+  metrics.observeUpstream("GET /services?query=x", 200, 0.01);
+  metrics.observeUpstream("GET /abilities", 200, 0.01);
+  const calls = (await scrape(metrics)).get("teleport_plugin_upstream_requests_total");
+  assert.deepEqual(
+    calls?.metrics.map((m) => `${m.labels?.operation} ${m.labels?.code} ${m.value}`).sort(),
+    [
+      "GET /abilities 200 1",
+      "GET /services 200 1",
+      "POST /incidents/{id}/notes 201 2",
+      "PUT /incidents/{id} 404 1",
+    ],
+  );
+});
