@@ -272,12 +272,14 @@ Deno.test("mistake: no role sets the notify-service annotation", async () => {
   assert.deepEqual([problem.id, problem.status], ["pagerduty.services", "warning"]);
 });
 
-Deno.test("the CLI: text for people (exit 0 when healthy), JSON for automation (exit 1 on an error)", async () => {
+Deno.test("the CLI under the release permissions: text for people (exit 0 when healthy), JSON for automation (exit 1 on an error)", async () => {
   await using setup = await healthySetup();
   const main = new URL("../../src/main.ts", import.meta.url).pathname;
   const cli = (args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-net", "--allow-env", main, "check", ...args],
+      // The release permissions (deno.json "permissions.plugin"), as the shipped program has.
+      args: ["run", "-P=plugin", main, "check", ...args],
+      cwd: new URL("../..", import.meta.url).pathname,
       env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",

@@ -248,3 +248,36 @@ Deno.test("a main loop that stops publishing fails /livez and /readyz with the r
   await recovered.body?.cancel();
   assert.equal(recovered.status, 200);
 });
+
+Deno.test("metrics and diagnostics run under the release permissions (-P=plugin)", async () => {
+  const root = new URL("../../..", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=plugin", "tests/ops/fixtures/diag_server.ts"],
+    cwd: root,
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  try {
+    const port = Number(out.trim());
+    assert.ok(port > 0, `no port printed: ${JSON.stringify(out)}`);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    assert.match(metrics, /^teleport_plugin_notifications_created_total\{plugin="pagerduty"\} 1$/m);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 200);
+    await ready.body?.cancel();
+  } finally {
+    await child.stdin.close();
+    await reader.cancel();
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(status.code, 0, stderr);
+  }
+});
