@@ -55,7 +55,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const running = await world.startPlugin();
   ops.provide({
     health: () => running.plugin.health(),
-    stats: () => ({ queueDepth: running.plugin.backlog, inFlight: 0, oldestUnprocessedAgeSeconds: 0 }),
+    stats: () => running.plugin.queueStats(),
   });
   const log = new IncidentLog(world.pagerduty);
   const warm = bench.notifyRequest();

@@ -4,7 +4,9 @@
  */
 import { failFastFromEnv } from "./config/env.ts";
 import type { Config } from "./config/types.ts";
-import { AccessRequestPlugin } from "./core/plugin.ts";
+import { AccessRequestPlugin, type WatchExtension } from "./core/plugin.ts";
+import { KIND_ACCESS_MONITORING_RULE } from "./core/types.ts";
+import { AccessMonitoringRules } from "./rules/access_monitoring_rules.ts";
 import { type Readiness, serveHealth } from "./ops/health.ts";
 import { getLog } from "./ops/logging.ts";
 import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
@@ -12,6 +14,7 @@ import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerdu
 import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+import { type ReviewHooks, startReviews } from "./review/start.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -26,6 +29,8 @@ export interface RunOptions {
   teleportOptions?: TeleportClientOptions;
   pagerdutyOptions?: PagerDutyClientOptions;
   plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  /** Hooks of the review server ([review]; tests). */
+  review?: ReviewHooks;
 }
 
 export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
@@ -38,17 +43,31 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
   });
   const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
   let plugin: AccessRequestPlugin | undefined;
+  let rules: AccessMonitoringRules | undefined;
   await using _health = config.diag.addr
-    ? serveHealth(config.diag.addr, () => readinessOf(plugin))
+    ? serveHealth(config.diag.addr, () => readinessOf(plugin, rules))
     : undefined;
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
     await checkPagerDuty(pagerduty);
+    // ---- reviews from PagerDuty: [review], off by default (src/review) ----
+    await using _reviews = config.review?.enabled
+      ? await startReviews(config, {
+        teleport,
+        incidents: pagerduty,
+        serverVersion: pong.serverVersion,
+        instanceId: opts.instanceId,
+      }, opts.review)
+      : undefined;
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
+    const backend = new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations);
+    rules = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
     plugin = new AccessRequestPlugin({
       teleport,
-      backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
+      backend,
+      rules,
+      extension: rulesWatch(rules),
       instanceId: opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
       requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
       ...opts.plugin,
@@ -60,15 +79,26 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
     });
     await started.run(opts.signal);
   } finally {
+    rules?.close();
     teleport.close();
     pagerduty.close();
   }
 }
 
-function readinessOf(plugin: AccessRequestPlugin | undefined): Readiness {
+function readinessOf(plugin: AccessRequestPlugin | undefined, rules?: AccessMonitoringRules): Readiness {
   if (!plugin) return { ready: false, reason: "starting: checking Teleport and PagerDuty" };
   const health = plugin.health();
-  return { ready: health.watching, ...health };
+  const problems = rules?.problems() ?? [];
+  return { ready: health.watching, ...health, ...(problems.length > 0 ? { rules: problems } : {}) };
+}
+
+/** Access Monitoring Rules ride on the plugin's watch: re-listed at every connect, updated by events. */
+function rulesWatch(rules: AccessMonitoringRules): WatchExtension {
+  return {
+    kinds: [KIND_ACCESS_MONITORING_RULE],
+    onInit: (confirmedKinds, signal) => rules.onInit(confirmedKinds, signal),
+    onEvent: (event) => void rules.handleEvent(event),
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { GIT_REF, VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
+import { reviewSetup } from "./review_setup.ts";
 
 export const APP_NAME = "teleport-pagerduty";
 
@@ -57,6 +58,15 @@ export async function runCli(
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (opts: { config: string; format: "text" | "json" }) => {
       exitCode = await check(opts);
+    });
+
+  program.command("review-setup")
+    .description(
+      "Creates or updates the PagerDuty webhook subscription for [review] and prints the remaining steps.",
+    )
+    .option("-c, --config <path>", 'TOML config file path ("-" reads standard input)', DEFAULT_CONFIG_PATH)
+    .action(async (opts: { config: string }) => {
+      exitCode = await reviewSetup(opts);
     });
 
   try {

@@ -37,7 +37,11 @@ export class LoggedFatalError extends Error {
 /** Returns the exit code; throws for fatal errors (configuration, log file, plugin failure). */
 export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Promise<number> {
   const { config, warnings } = await loadConfig(opts.config);
-  await setupLogging(config.log, { debug: opts.debug, secrets: [config.pagerduty.apiKey] });
+  const reviewSecrets = [
+    ...config.review?.webhookSecrets ?? [],
+    ...Object.values(config.review?.actionSecrets ?? {}).filter((s): s is string => !!s),
+  ];
+  await setupLogging(config.log, { debug: opts.debug, secrets: [config.pagerduty.apiKey, ...reviewSecrets] });
   const log = getLog("cli");
   if (opts.debug) log.debug("DEBUG logging enabled");
   for (const warning of warnings) log.warn(warning);

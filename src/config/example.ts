@@ -67,4 +67,26 @@ severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN"
 # (Prometheus). Off unless set; keep it on loopback unless a scraper needs it.
 # [diag]
 # addr = "127.0.0.1:3001"
+
+# Approving and denying from PagerDuty (off by default; see the README section
+# "Reviewing from PagerDuty" and \`teleport-pagerduty review-setup\`). Needs Teleport 18+
+# and review_requests.submit_for_users on the plugin's role.
+# [review]
+# enabled = true
+# listen_addr = "0.0.0.0:8443"                  # where PagerDuty's deliveries arrive
+# public_url = "https://teleport-pd.example.com" # the https URL PagerDuty calls (review-setup)
+# tls_cert_file = "/etc/teleport-pagerduty/tls.crt"  # serve https here, or behind a TLS proxy
+# tls_key_file = "/etc/teleport-pagerduty/tls.key"
+# services = ["PABC123"]                         # services the webhook subscription covers
+# webhook_secret = "..."                        # the subscription secrets (whitespace-separated), or
+# webhook_secret_file = "/var/lib/teleport/plugins/pagerduty/webhook_secret"
+# approve_ids = ["PTRIGGER1"]                    # Incident Workflow or manual trigger ids
+# deny_ids = ["PTRIGGER2"]
+# Custom Incident Actions (unsigned by PagerDuty): the secret each sends in X-Teleport-Action-Secret.
+# approve_action_secret = "..."                 # or:
+# approve_action_secret_file = "/var/lib/teleport/plugins/pagerduty/approve_secret"
+# deny_action_secret = "..."                    # or:
+# deny_action_secret_file = "/var/lib/teleport/plugins/pagerduty/deny_secret"
+# user_trait = "pagerduty_user_id"               # Teleport trait holding the PagerDuty user id
+# match_email = false                            # also match PagerDuty email == Teleport username
 `;

@@ -8,6 +8,8 @@
  * nothing reads, because upstream's silent ignoring hid misconfigurations.
  */
 
+import { REVIEW_KEYS } from "./review.ts";
+
 /** A table: each canonical key maps to null (a leaf) or a nested table. */
 type KeyTree = { readonly [key: string]: KeyTree | null };
 
@@ -36,6 +38,7 @@ export const KNOWN_KEYS: KeyTree = {
   },
   log: { output: null, severity: null, format: null },
   diag: { addr: null },
+  review: REVIEW_KEYS,
 };
 
 /** Extra spellings beyond the automatic lower/upper-case ones (Go field name of an untagged table). */
@@ -51,7 +54,7 @@ const LEGACY_KEYS: Record<string, string> = {
     `${LEGACY_HINT}; incidents now go to the service named in the request's \`pagerduty_notify_service\` annotation`,
   "pagerduty.auto_approve":
     `${LEGACY_HINT}; auto-approval now happens for on-call users listed by the \`pagerduty_services\` annotation`,
-  http: `${LEGACY_HINT}; the plugin no longer runs an HTTP server (approve or deny in Teleport instead)`,
+  http: `${LEGACY_HINT}; approving from PagerDuty is now the [review] section (see the README)`,
 };
 
 export type RawTable = Record<string, unknown>;

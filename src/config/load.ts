@@ -7,6 +7,7 @@ import type { Config } from "./types.ts";
 import { ConfigError, sourceName } from "./errors.ts";
 import { isTable, normalizeKeys, type RawTable } from "./keys.ts";
 import { validateConfig } from "./schema.ts";
+import { resolveReviewSecretFiles } from "./review.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/teleport-pagerduty.toml";
 
@@ -25,6 +26,7 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path));
   const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
   const inlineKey = await resolveApiKeyFile(table, path, warnings);
+  await resolveReviewSecretFiles(table, path);
   const { config, warnings: schemaWarnings } = validateConfig(table, path);
   warnings.push(...schemaWarnings.map((w) => `${sourceName(path)}: ${w}`));
   // The file only needs protecting when it holds the key itself.

@@ -7,6 +7,7 @@ import type { AutoApprovalMode, Config, LogConfig, LogSeverity, TeleportConfig }
 import { durationToMs } from "./duration.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import type { RawTable } from "./keys.ts";
+import { reviewSchema, toReviewConfig } from "./review.ts";
 
 export const DEFAULT_TELEPORT_ADDR = "localhost:3025";
 export const DEFAULT_REFRESH_IDENTITY_INTERVAL_MS = 60_000;
@@ -165,6 +166,7 @@ const fileSchema = z.object({
   pagerduty: pagerdutySchema.prefault({}),
   log: logSchema.prefault({}),
   diag: diagSchema.prefault({}),
+  review: reviewSchema.prefault({}),
 });
 
 type ParsedTeleport = z.output<typeof teleportSchema>;
@@ -204,6 +206,7 @@ export function validateConfig(table: RawTable, source: string): Validated {
     },
     log: parsed.data.log,
     diag: parsed.data.diag,
+    review: toReviewConfig(parsed.data.review),
     source,
   };
   return { config, warnings };

@@ -1,4 +1,6 @@
 /** The validated configuration the rest of the program uses (see src/config/load.ts). */
+import type { ReviewConfig } from "./review.ts";
+export type { ReviewConfig };
 
 export interface TeleportConfig {
   /** host:port of the Auth Service, or of a Proxy Service with TLS routing. */
@@ -51,6 +53,8 @@ export interface Config {
   pagerduty: PagerDutyConfig;
   log: LogConfig;
   diag: DiagConfig;
+  /** Reviews from PagerDuty ([review]); absent or disabled = nothing listens. */
+  review?: ReviewConfig;
   /** Path the configuration was read from ("-" for stdin). */
   source: string;
 }

@@ -1,17 +1,16 @@
 /**
- * The incident backend port: what the core needs from PagerDuty (and, later,
- * Opsgenie). Every method must be safe to call again after a failure or a crash:
- * creation is keyed by the request id, so a repeat returns the existing incident.
+ * The backend port: what the core needs from an on-call tool (PagerDuty, Opsgenie,
+ * Jira Service Management Operations). The core knows an access request, its
+ * recipients, the plugin's own state, and a backend that can notify, annotate,
+ * resolve and answer "is this person on call for these recipients".
+ *
+ * Every call must be safe to repeat after a failure or a crash: creation is keyed by
+ * the request id, so a repeat returns the existing incident or alert. Errors should
+ * carry `failure: "transient" | "permanent"` (see ./errors.ts); anything else is
+ * treated as transient.
  */
-import type { AccessRequest, AccessReview } from "./types.ts";
-
-/** Where one request's incident lives in the backend. */
-export interface IncidentRef {
-  /** The notify target as named in the request annotation. */
-  target: string;
-  serviceId: string;
-  incidentId: string;
-}
+import type { AccessRequest, AccessReview, PluginDataMap } from "./types.ts";
+import type { PluginState } from "./state.ts";
 
 export type ResolutionTag = "approved" | "denied" | "promoted" | "expired";
 
@@ -20,42 +19,76 @@ export interface Resolution {
   reason: string;
 }
 
-/** A requester found on call; `services` are the annotated targets that matched. */
-export type OnCallResult =
-  | { onCall: true; userName: string; userEmail: string; services: string[] }
-  | { onCall: false; why: string };
-
-/** How to post a note. */
-export interface NoteOptions {
-  /** A pass must finish within its lease, so peers never overlap it. */
-  signal?: AbortSignal;
+/** One incident or alert the backend opened for a request. */
+export interface Notification {
   /**
-   * Skip the note when the incident already has one with the same text: used when
-   * taking over from an instance that died mid-pass, which may have posted it.
+   * The recipient group it serves, as returned by `notificationKeys`: for PagerDuty a
+   * service name (one incident per service), for Opsgenie "" (one alert for all).
    */
-  unlessPosted?: boolean;
+  key: string;
+  /** The backend's ids for it (e.g. service and incident id), kept in plugin data. */
+  ids: Record<string, string>;
 }
 
-/** Every call takes a signal: a pass must finish within its lease, so peers never overlap it. */
-export interface IncidentBackend {
-  /** Plugin data entry name, e.g. "pagerduty". */
-  readonly pluginName: string;
-  /** Request annotation naming the notify target(s). */
-  readonly notifyAnnotation: string;
-  /** Request annotation listing the targets whose on-call users are auto-approved. */
-  readonly approvalAnnotation: string;
+/** Whom a request concerns, as the backend reads it from the request (annotations, defaults). */
+export interface RequestRecipients {
+  /** Recipients to notify; empty when the request names none. */
+  notify: string[];
+  /** Recipients whose on-call users are auto-approved; empty when none. */
+  approval: string[];
+  /** Why a list is empty, for debug logs. */
+  skipped: string[];
+}
 
-  healthCheck(signal?: AbortSignal): Promise<void>;
-  /** Idempotent: a second call for the same request and target returns the same incident. */
-  createIncident(
-    target: string,
+/** The answer to "is the requester on call", with the review reason or why not. */
+export type OnCallResult = { onCall: true; reason: string } | { onCall: false; why: string };
+
+/** What a note says. */
+export type Note =
+  | { kind: "review"; review: AccessReview }
+  | { kind: "resolution"; resolution: Resolution }
+  /** Auto-approval dry run: the plugin would have approved, for this reason. */
+  | { kind: "would-approve"; reason: string };
+
+export interface NoteOptions {
+  signal: AbortSignal;
+  /**
+   * Check the notification's existing notes first and skip an identical one: set when
+   * an earlier attempt's outcome is unknown (a timeout, a crashed peer, a partial
+   * failure across several notifications).
+   */
+  unlessPosted: boolean;
+}
+
+/** Plugin data format of one backend: Go-compatible keys live behind this. */
+export interface PluginStateCodec {
+  encode(state: PluginState): PluginDataMap;
+  decode(data: PluginDataMap): PluginState;
+}
+
+export interface Backend {
+  /** Plugin data entry name and log name, e.g. "pagerduty". */
+  readonly pluginName: string;
+  /** What a notification is called in logs: "PagerDuty incident", "Opsgenie alert". */
+  readonly notificationNoun: string;
+  readonly codec: PluginStateCodec;
+  /** Reads the request's recipients (its system annotations, the configured defaults). */
+  recipientsOf(request: AccessRequest): RequestRecipients;
+  /** Groups notify recipients into notifications: one key per incident or alert to open. */
+  notificationKeys(recipients: string[]): string[];
+  /** Opens (or finds, when it exists) the notification `key` for the request. */
+  notify(
+    key: string,
+    recipients: string[],
     request: AccessRequest,
     link: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<IncidentRef>;
-  postReviewNote(incident: IncidentRef, review: AccessReview, options?: NoteOptions): Promise<void>;
-  postResolutionNote(incident: IncidentRef, resolution: Resolution, options?: NoteOptions): Promise<void>;
-  closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void>;
-  /** Is `email` on call now for any of `targets`? */
-  findOnCall(email: string, targets: string[], signal?: AbortSignal): Promise<OnCallResult>;
+    signal: AbortSignal,
+  ): Promise<Notification>;
+  annotate(notification: Notification, note: Note, options: NoteOptions): Promise<void>;
+  resolve(notification: Notification, resolution: Resolution, signal: AbortSignal): Promise<void>;
+  /** Is the requester on call now for any of `recipients`? Includes the backend's identity rule (e.g. email). */
+  findOnCall(request: AccessRequest, recipients: string[], signal: AbortSignal): Promise<OnCallResult>;
+  healthCheck(signal: AbortSignal): Promise<void>;
+  /** Log fields naming a notification in the backend's style (`pd_incident_id`, …). */
+  logFields(notification: Notification): Record<string, string>;
 }

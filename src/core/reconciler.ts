@@ -1,44 +1,55 @@
 /**
- * Brings one access request's incident(s) up to date: creates what is missing,
- * runs the auto-approval check, posts review notes, resolves. Progress is
- * recorded in plugin data under a lease, so each side effect happens once across
- * a fleet and a failed or interrupted pass is finished by a later one.
+ * Brings one access request's notifications up to date: opens what is missing,
+ * runs the auto-approval check, posts review notes, resolves. Progress is recorded
+ * in plugin data under a lease, so each side effect happens once across a fleet and
+ * a failed or interrupted pass is finished by a later one.
  */
-import type { AccessRequest } from "./types.ts";
-import { AccessDeniedError } from "../teleport/errors.ts";
-import { approvalTargets, notifyTargets } from "./annotations.ts";
-import { approvalReason, isAlreadyReviewed, isBareEmail } from "./approval.ts";
-import type { IncidentBackend, IncidentRef, NoteOptions, Resolution } from "./backend.ts";
-import { formatLease, leaseWait } from "./lease.ts";
-import { isIdle, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
-import { decodePluginState, EMPTY_STATE, encodePluginState, type PluginState } from "./plugin_data.ts";
+import type { Backend, NoteOptions, Notification, Resolution } from "./backend.ts";
+import type { Clock } from "./clock.ts";
+import { describe, failureOf } from "./errors.ts";
+import { formatLease, leaseWait, parseLease } from "./lease.ts";
+import { isIdle, isPending, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
 import type { AccessRequestSource } from "./ports.ts";
+import type { RecipientRules } from "./routing.ts";
+import { emptyState, isFinished, type PluginState } from "./state.ts";
 import type { PluginStateStore, Snapshot } from "./state_store.ts";
+import type { CoreTelemetry } from "./telemetry.ts";
+import type { AccessRequest } from "./types.ts";
 import { getLog } from "../ops/logging.ts";
 
 const log = getLog("core");
 
+/** Whether the plugin approves requesters on call: "dry-run" only says it would. */
+export type AutoApproval = "on" | "off" | "dry-run";
+
 export interface ReconcilerOptions {
   store: PluginStateStore;
-  teleport: Pick<AccessRequestSource, "submitReview">;
-  backend: IncidentBackend;
+  reviews: Pick<AccessRequestSource, "submitReview">;
+  backend: Backend;
+  rules?: RecipientRules;
   /** Unique per process: the lease owner name. */
   instanceId: string;
   /** How long a pass may hold a request before peers take over. */
   leaseTtlMs: number;
+  /** A pass stops after this long; shorter than the lease and than the shutdown grace. */
+  passBudgetMs: number;
+  autoApproval: AutoApproval;
   /** The reviewer-facing link of a request, when the cluster has one. */
   requestLink(requestId: string): string | undefined;
-  now?: () => number;
+  clock: Clock;
+  telemetry: CoreTelemetry;
 }
 
-/** Done, or come back later: after a peer's lease ends, or after a failure. */
+/** How a pass ended. `finished`: the request owes nothing, now or later. */
 export type Outcome =
-  | { status: "done" }
+  | { status: "done"; finished: boolean }
   | { status: "leased"; retryInMs: number }
-  | { status: "failed"; error: unknown };
+  | { status: "failed"; error: unknown }
+  | { status: "permanent"; reason: string };
 
 interface Routing {
-  notify: string[];
+  recipients: string[];
+  keys: string[];
   approval: string[];
 }
 
@@ -51,53 +62,88 @@ interface Pass {
   /** Progress so far, recorded in plugin data when the pass ends. */
   progress: PluginState;
   signal: AbortSignal;
-  /** Taking over from an instance whose lease ran out: it may have posted notes it did not record. */
-  takeover: boolean;
+  /** Check existing notes before posting: an earlier attempt's outcome is unknown. */
+  verifyNotes: boolean;
+  /** A note call is under way: if the pass fails now, its outcome is unknown. */
+  noteInFlight: boolean;
+  /** Permanent problems met on the way (the pass went on with the rest). */
+  permanent: string[];
 }
 
-/** A pass may use this much of its lease; the rest is margin for the final write. */
-const PASS_SHARE_OF_LEASE = 0.75;
+/** The final write of a pass gets its own short budget, so even a cancelled pass records its progress. */
+const RELEASE_TIMEOUT_MS = 3_000;
 
 export class Reconciler {
-  readonly #opts: ReconcilerOptions;
-  readonly #now: () => number;
+  readonly #o: ReconcilerOptions;
   /** Requests this instance approved: never approve twice, whatever Teleport says. */
   readonly #approvedHere = new Set<string>();
 
   constructor(opts: ReconcilerOptions) {
-    this.#opts = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#o = opts;
   }
 
-  async reconcile(view: RequestView): Promise<Outcome> {
+  /** One pass over the request: reads its state, takes the lease, does what is owed, records it. */
+  async reconcile(view: RequestView, signal: AbortSignal): Promise<Outcome> {
     const id = viewId(view);
-    const routing = routingOf(view, this.#opts.backend);
-    const seen = await this.#opts.store.read(id);
-    const owed = planWork({
-      view,
-      state: seen.state,
-      notifyTargets: routing.notify,
-      approvalTargets: routing.approval,
-    });
-    if (isIdle(owed)) return { status: "done" };
-    const wait = seen.state ? leaseWait(seen.state.lease, this.#opts.instanceId, this.#now()) : 0;
+    const now = () => this.#o.clock.now();
+    const me = this.#o.instanceId;
+    const seen = await this.#o.store.read(id, signal);
+    const routing = await this.#routing(view, seen.state);
+    const owed = this.#plan(view, seen.state, routing);
+    if (isIdle(owed)) return { status: "done", finished: finishedNow(view, seen.state) };
+    const wait = seen.state ? leaseWait(seen.state.lease, me, now()) : 0;
     if (wait > 0) return { status: "leased", retryInMs: wait };
+    if (onlyFinish(owed)) return await this.#markFinished(id, seen, signal);
 
-    const lease = formatLease({ owner: this.#opts.instanceId, until: this.#now() + this.#opts.leaseTtlMs });
+    const lease = formatLease({ owner: me, until: now() + this.#o.leaseTtlMs });
     let takeover = false;
-    const taken = await this.#opts.store.modify(id, (current) => {
-      if (current && leaseWait(current.lease, this.#opts.instanceId, this.#now()) > 0) return null;
-      if (!current && view.kind === "gone") return null;
-      takeover = current !== null && current.lease !== "";
-      const base = current ?? initialState(view, routing.notify[0] ?? "");
-      return { ...base, lease };
-    }, seen);
+    const taken = await this.#o.store.modify(
+      id,
+      (current) => {
+        if (current && leaseWait(current.lease, me, now()) > 0) return null;
+        if (!current && view.kind === "gone") return null;
+        takeover = current !== null && current.lease !== "";
+        const base = current ?? initialState(view);
+        const recipients = base.recipients.length > 0 ? base.recipients : routing.recipients;
+        return { ...base, recipients, lease };
+      },
+      seen,
+      signal,
+    );
     const held = taken.state;
     if (!held || held.lease !== lease) {
-      const retryInMs = held ? leaseWait(held.lease, this.#opts.instanceId, this.#now()) : 0;
-      return retryInMs > 0 ? { status: "leased", retryInMs } : { status: "done" };
+      const retryInMs = held ? leaseWait(held.lease, me, now()) : 0;
+      return retryInMs > 0 ? { status: "leased", retryInMs } : { status: "done", finished: !isPending(view) };
     }
-    return await this.#workUnderLease(id, view, routing, { ...taken, state: held }, { lease, takeover });
+    if (takeover && parseLease(seen.state?.lease ?? "")?.owner !== me) {
+      this.#o.telemetry.count("lease_takeover");
+    }
+    return await this.#workUnderLease(id, view, routing, { ...taken, state: held }, lease, takeover, signal);
+  }
+
+  /** Forget per-request memory once a request is finished. */
+  forget(requestId: string): void {
+    this.#approvedHere.delete(requestId);
+  }
+
+  #plan(view: RequestView, state: PluginState | null, routing: Routing): WorkPlan {
+    return planWork({ view, state, notificationKeys: routing.keys, approvalRecipients: routing.approval });
+  }
+
+  async #markFinished(id: string, seen: Snapshot, signal: AbortSignal): Promise<Outcome> {
+    const me = this.#o.instanceId;
+    await this.#o.store.modify(
+      id,
+      (current) => {
+        if (
+          !current || isFinished(current) || leaseWait(current.lease, me, this.#o.clock.now()) > 0
+        ) return null;
+        return { ...current, finished: true, lease: "" };
+      },
+      seen,
+      signal,
+    );
+    return { status: "done", finished: true };
   }
 
   async #workUnderLease(
@@ -105,121 +151,212 @@ export class Reconciler {
     view: RequestView,
     routing: Routing,
     taken: Snapshot & { state: PluginState },
-    { lease, takeover }: { lease: string; takeover: boolean },
+    lease: string,
+    takeover: boolean,
+    signal: AbortSignal,
   ): Promise<Outcome> {
     const held = taken.state;
-    const plan = planWork({
-      view,
-      state: held,
-      notifyTargets: routing.notify,
-      approvalTargets: routing.approval,
-    });
-    const progress: PluginState = { ...held, extraIncidents: [...held.extraIncidents] };
+    const plan = this.#plan(view, held, routing);
+    const progress = copyState(held);
     // Stop well inside the lease so no peer can take over while we still act.
-    const deadline = AbortSignal.timeout(this.#opts.leaseTtlMs * PASS_SHARE_OF_LEASE);
-    let outcome: Outcome = { status: "done" };
+    const budget = new AbortController();
+    this.#o.clock.sleep(this.#o.passBudgetMs, budget.signal).then(
+      () => budget.abort(new DOMException("the pass ran out of time", "TimeoutError")),
+      () => {},
+    );
+    const pass: Pass = {
+      id,
+      view,
+      plan,
+      routing,
+      progress,
+      signal: AbortSignal.any([signal, budget.signal]),
+      verifyNotes: takeover || held.verifyNotes,
+      noteInFlight: false,
+      permanent: [],
+    };
+    let error: unknown;
     try {
-      await this.#execute({ id, view, plan, routing, progress, signal: deadline, takeover });
-    } catch (error) {
-      outcome = { status: "failed", error };
+      await this.#execute(pass);
+    } catch (caught) {
+      error = caught;
+    } finally {
+      budget.abort();
     }
-    // Record whatever was done, and let go, even after a failure. Only what this pass
-    // changed is written, so a concurrent writer's other fields survive (a Go peer's, say).
-    await this.#opts.store.modify(id, (current) => {
-      if (!current || current.lease !== lease) return null;
-      return { ...withChanges(current, held, progress), lease: "" };
-    }, taken);
-    return outcome;
+    progress.verifyNotes = error === undefined ? false : held.verifyNotes || pass.noteInFlight;
+    if (error === undefined) progress.failure = pass.permanent.join("; ");
+    // Record whatever was done, and let go, even after a failure or a cancel. Only what
+    // this pass changed is written, so a concurrent writer's other fields survive.
+    const codec = this.#o.backend.codec;
+    await this.#o.store.modify(
+      id,
+      (current) => {
+        if (!current || current.lease !== lease) return null;
+        return { ...withChanges(codec, current, held, progress), lease: "" };
+      },
+      taken,
+      AbortSignal.timeout(RELEASE_TIMEOUT_MS),
+    );
+    if (error !== undefined) return { status: "failed", error };
+    if (pass.permanent.length > 0) return { status: "permanent", reason: progress.failure };
+    return { status: "done", finished: isFinished(progress) };
   }
 
-  async #execute({ id, view, plan, routing, progress, signal, takeover }: Pass) {
-    const noteOptions = { signal, unlessPosted: takeover };
-    const backend = this.#opts.backend;
+  async #execute(pass: Pass): Promise<void> {
+    const { id, view, plan, progress, signal } = pass;
+    const backend = this.#o.backend;
     const request = view.kind === "live" ? view.request : requestFromState(id, progress);
-    for (const target of plan.createIncidents) {
-      const ref = await backend.createIncident(target, request, this.#opts.requestLink(id), signal);
-      recordIncident(progress, ref);
-      log.info("Successfully created PagerDuty incident", {
+    for (const key of plan.notify) {
+      let notification: Notification;
+      try {
+        notification = await backend.notify(
+          key,
+          pass.routing.recipients,
+          request,
+          this.#o.requestLink(id),
+          signal,
+        );
+      } catch (error) {
+        if (failureOf(error) !== "permanent") throw error;
+        pass.permanent.push(`${backend.notificationNoun}${key ? ` for ${key}` : ""}: ${describe(error)}`);
+        continue;
+      }
+      progress.notifications.push(notification);
+      this.#o.telemetry.count("notification_created");
+      log.info(`Successfully created ${backend.notificationNoun}`, {
         request_id: id,
-        pd_incident_id: ref.incidentId,
-        pd_service_name: target,
+        ...backend.logFields(notification),
       });
     }
     if (plan.approve && view.kind === "live") {
-      await this.#tryApprove(view.request, routing.approval, signal);
+      await this.#tryApprove(pass, view.request);
       progress.approvalChecked = true;
     }
-    const incidents = incidentsOf(progress);
-    for (const review of plan.notes) {
-      for (const incident of incidents) await backend.postReviewNote(incident, review, noteOptions);
-      progress.reviewsCount += 1;
+    const notifications = progress.notifications;
+    if (notifications.length > 0) {
+      for (const review of plan.notes) {
+        await this.#annotateAll(pass, { kind: "review", review });
+        progress.reviewsCount += 1;
+      }
     }
-    if (plan.resolve) await this.#resolve(id, plan.resolve, incidents, progress, noteOptions);
+    if (plan.resolve) await this.#resolve(pass, plan.resolve);
   }
 
-  async #resolve(
-    id: string,
-    resolution: Resolution,
-    incidents: IncidentRef[],
-    progress: PluginState,
-    noteOptions: NoteOptions,
-  ) {
-    const backend = this.#opts.backend;
+  /** Posts one note on every notification; its outcome is unknown until all have answered. */
+  async #annotateAll(pass: Pass, note: Parameters<Backend["annotate"]>[1]): Promise<void> {
+    const options: NoteOptions = { signal: pass.signal, unlessPosted: pass.verifyNotes };
+    pass.noteInFlight = true;
+    for (const notification of pass.progress.notifications) {
+      await this.#o.backend.annotate(notification, note, options);
+      this.#o.telemetry.count("note", { kind: note.kind });
+    }
+    pass.noteInFlight = false;
+  }
+
+  async #resolve(pass: Pass, resolution: Resolution): Promise<void> {
+    const { progress } = pass;
     if (!progress.resolutionNoted) {
-      for (const incident of incidents) await backend.postResolutionNote(incident, resolution, noteOptions);
+      await this.#annotateAll(pass, { kind: "resolution", resolution });
       progress.resolutionNoted = true;
     }
-    for (const incident of incidents) await backend.closeIncident(incident, noteOptions.signal);
+    for (const notification of progress.notifications) {
+      await this.#o.backend.resolve(notification, resolution, pass.signal);
+    }
     progress.resolution = resolution.tag;
     progress.resolveReason = resolution.reason;
     progress.resolutionNoted = false;
-    log.info("Successfully resolved the incident", { request_id: id, resolution: resolution.tag });
+    progress.finished = true;
+    this.#o.telemetry.count("resolution", { resolution: resolution.tag });
+    log.info(`Successfully resolved the ${this.#o.backend.notificationNoun}`, {
+      request_id: pass.id,
+      resolution: resolution.tag,
+    });
   }
 
-  /** Resolves without error when the decision is "no": only I/O failures are retried. */
-  async #tryApprove(request: AccessRequest, targets: string[], signal: AbortSignal): Promise<void> {
-    const fields = { request_id: request.id, pd_user_email: request.user };
+  /** Ends without error when the decision is "no": only I/O failures are retried. */
+  async #tryApprove(pass: Pass, request: AccessRequest): Promise<void> {
+    const fields = { request_id: request.id, user: request.user };
     if (this.#approvedHere.has(request.id)) return;
-    if (!isBareEmail(request.user)) {
-      log.warn(`Skipping the approval: "${request.user}" does not look like a valid email`, fields);
-      return;
-    }
-    const found = await this.#opts.backend.findOnCall(request.user, targets, signal);
+    const found = await this.#o.backend.findOnCall(request, pass.routing.approval, pass.signal);
     if (!found.onCall) {
       log.debug(`Skipping the approval: ${found.why}`, fields);
+      this.#o.telemetry.count("auto_approval", { result: "not_on_call" });
       return;
     }
-    const reason = approvalReason(found.userName, found.userEmail, found.services);
+    if (this.#o.autoApproval === "dry-run") {
+      log.info("Auto-approval dry run: would have approved the request: {reason}", {
+        ...fields,
+        reason: found.reason,
+      });
+      if (pass.progress.notifications.length > 0) {
+        await this.#annotateAll(pass, { kind: "would-approve", reason: found.reason });
+      }
+      this.#o.telemetry.count("auto_approval", { result: "dry_run" });
+      return;
+    }
     try {
-      await this.#opts.teleport.submitReview(request.id, { proposedState: "APPROVED", reason });
-      log.info("Successfully submitted a request approval", fields);
+      const result = await this.#o.reviews.submitReview(
+        request.id,
+        { proposedState: "APPROVED", reason: found.reason },
+        pass.signal,
+      );
+      if (result === "already-reviewed") log.debug("Already reviewed the request", fields);
+      else log.info("Successfully submitted a request approval", fields);
+      this.#o.telemetry.count("auto_approval", {
+        result: result === "submitted" ? "approved" : "already_reviewed",
+      });
     } catch (error) {
-      if (!(error instanceof AccessDeniedError && isAlreadyReviewed(error.message))) throw error;
-      log.debug("Already reviewed the request", fields);
+      if (failureOf(error) !== "permanent") throw error;
+      // Typically the plugin's role lacks review_requests: no retry fixes that.
+      this.#o.telemetry.count("auto_approval", { result: "refused" });
+      pass.permanent.push(
+        `Teleport refused the plugin's approval (does the plugin's role allow review_requests for these roles?): ${
+          describe(error)
+        }`,
+      );
+      return;
     }
     this.#approvedHere.add(request.id);
   }
 
-  /** Forget per-request memory once a request is finished. */
-  forget(requestId: string): void {
-    this.#approvedHere.delete(requestId);
+  async #routing(view: RequestView, state: PluginState | null): Promise<Routing> {
+    const backend = this.#o.backend;
+    if (view.kind === "gone") {
+      const recipients = state?.recipients ?? [];
+      const recorded = state?.notifications.map((n) => n.key) ?? [];
+      const keys = recipients.length > 0 ? backend.notificationKeys(recipients) : [];
+      return { recipients, keys: [...new Set([...keys, ...recorded])], approval: [] };
+    }
+    const { request } = view;
+    const fromRequest = backend.recipientsOf(request);
+    let recipients = state && state.recipients.length > 0 ? state.recipients : undefined;
+    if (!recipients && request.state === "PENDING" && this.#o.rules) {
+      recipients = await this.#o.rules.recipientsFor(request);
+    }
+    recipients ??= fromRequest.notify;
+    if (request.state === "PENDING" && !state) {
+      for (const why of fromRequest.skipped) log.debug(why, { request_id: request.id });
+    }
+    return {
+      recipients,
+      keys: recipients.length > 0 ? backend.notificationKeys(recipients) : [],
+      approval: this.#o.autoApproval === "off" ? [] : fromRequest.approval,
+    };
   }
 }
 
-function routingOf(view: RequestView, backend: IncidentBackend): Routing {
-  if (view.kind === "gone") return { notify: [], approval: [] };
-  const notify = notifyTargets(view.request, backend.notifyAnnotation);
-  const approval = approvalTargets(view.request, backend.approvalAnnotation);
-  if (view.request.state === "PENDING") {
-    const fields = { request_id: view.request.id };
-    if (!notify.ok) log.debug(`Skipping the notification: ${notify.why}`, fields);
-    if (!approval.ok) log.debug(`Skipping the approval: ${approval.why}`, fields);
-  }
-  return { notify: notify.ok ? notify.values : [], approval: approval.ok ? approval.values : [] };
+/** Whether a request that owes nothing now will never owe anything again. */
+function finishedNow(view: RequestView, state: PluginState | null): boolean {
+  if (isPending(view)) return false;
+  return state === null || isFinished(state);
 }
 
-function initialState(view: RequestView, target: string): PluginState {
-  const base: PluginState = { ...EMPTY_STATE, roles: [], extraIncidents: [], target };
+function onlyFinish(plan: WorkPlan): boolean {
+  return plan.finish && plan.notify.length === 0 && !plan.approve && plan.notes.length === 0 && !plan.resolve;
+}
+
+function initialState(view: RequestView): PluginState {
+  const base = emptyState();
   if (view.kind === "gone") return base;
   const { request } = view;
   return {
@@ -231,7 +368,16 @@ function initialState(view: RequestView, target: string): PluginState {
   };
 }
 
-/** What plugin data remembers of a request Teleport has deleted: enough for its incident. */
+function copyState(state: PluginState): PluginState {
+  return {
+    ...state,
+    notifications: state.notifications.map((n) => ({ key: n.key, ids: { ...n.ids } })),
+    recipients: [...state.recipients],
+    roles: [...state.roles],
+  };
+}
+
+/** What plugin data remembers of a request Teleport has deleted: enough for its notifications. */
 function requestFromState(id: string, state: PluginState): AccessRequest {
   return {
     id,
@@ -248,26 +394,14 @@ function requestFromState(id: string, state: PluginState): AccessRequest {
 }
 
 /** `current` with the fields that differ between `before` and `after` taken from `after`. */
-function withChanges(current: PluginState, before: PluginState, after: PluginState): PluginState {
-  const [was, now] = [encodePluginState(before), encodePluginState(after)];
-  const merged = encodePluginState(current);
+function withChanges(
+  codec: Backend["codec"],
+  current: PluginState,
+  before: PluginState,
+  after: PluginState,
+): PluginState {
+  const [was, now] = [codec.encode(before), codec.encode(after)];
+  const merged = codec.encode(current);
   for (const key of Object.keys(now)) if (now[key] !== was[key]) merged[key] = now[key];
-  return decodePluginState(merged);
-}
-
-function recordIncident(state: PluginState, ref: IncidentRef): void {
-  if (state.incidentId === "" && (state.target === "" || state.target === ref.target)) {
-    state.incidentId = ref.incidentId;
-    state.serviceId = ref.serviceId;
-    state.target = ref.target;
-    return;
-  }
-  state.extraIncidents.push({ target: ref.target, serviceId: ref.serviceId, incidentId: ref.incidentId });
-}
-
-function incidentsOf(state: PluginState): IncidentRef[] {
-  const first = state.incidentId === ""
-    ? []
-    : [{ target: state.target, serviceId: state.serviceId, incidentId: state.incidentId }];
-  return [...first, ...state.extraIncidents];
+  return codec.decode(merged);
 }

@@ -1,8 +1,9 @@
 /** Compare-and-swap access to the plugin's state for one request. */
+import type { PluginStateCodec } from "./backend.ts";
 import { casRetry } from "./cas.ts";
 import type { AccessRequestSource } from "./ports.ts";
+import type { PluginState } from "./state.ts";
 import type { PluginDataMap } from "./types.ts";
-import { decodePluginState, encodePluginState, GO_KEYS, type PluginState } from "./plugin_data.ts";
 
 /** Returns the next state, or null to write nothing. Must be pure: it may run several times. */
 export type StateChange = (current: PluginState | null) => PluginState | null;
@@ -13,12 +14,25 @@ export interface Snapshot {
   raw: PluginDataMap | null;
 }
 
-export class PluginStateStore {
-  constructor(private readonly source: AccessRequestSource, readonly pluginName: string) {}
+export interface StoreOptions {
+  source: Pick<AccessRequestSource, "getPluginData" | "updatePluginData">;
+  pluginName: string;
+  codec: PluginStateCodec;
+  /** Called for every lost compare-and-swap round. */
+  onConflict?: () => void;
+}
 
-  async read(requestId: string): Promise<Snapshot> {
-    const raw = await this.source.getPluginData(requestId, this.pluginName);
-    return { state: raw ? decodePluginState(raw) : null, raw };
+export class PluginStateStore {
+  readonly #o: StoreOptions;
+
+  constructor(options: StoreOptions) {
+    this.#o = options;
+  }
+
+  /** The stored state of one request. */
+  async read(requestId: string, signal?: AbortSignal): Promise<Snapshot> {
+    const raw = await this.#o.source.getPluginData(requestId, this.#o.pluginName, signal);
+    return { state: raw ? this.#o.codec.decode(raw) : null, raw };
   }
 
   /**
@@ -26,29 +40,35 @@ export class PluginStateStore {
    * attempt trusts `known` (saving a read); a failed write means it was stale, so
    * later attempts read afresh. Returns what is stored afterwards.
    */
-  async modify(requestId: string, change: StateChange, known?: Snapshot): Promise<Snapshot> {
+  async modify(
+    requestId: string,
+    change: StateChange,
+    known?: Snapshot,
+    signal?: AbortSignal,
+  ): Promise<Snapshot> {
     let trusted = known;
     return await casRetry(async () => {
-      const current = trusted ?? await this.read(requestId);
+      const current = trusted ?? await this.read(requestId, signal);
       trusted = undefined;
       const next = change(current.state);
       if (!next) return current;
-      const set = encodePluginState(next);
-      await this.source.updatePluginData(requestId, this.pluginName, set, expectationOf(current.raw, set));
+      const set = this.#o.codec.encode(next);
+      const expect = expectationOf(current.raw, set);
+      await this.#o.source.updatePluginData(requestId, this.#o.pluginName, set, expect, signal);
       const raw = storedAfter(current.raw, set);
-      return { state: raw ? decodePluginState(raw) : null, raw };
-    });
+      return { state: raw ? this.#o.codec.decode(raw) : null, raw };
+    }, { signal, onConflict: this.#o.onConflict });
   }
 }
 
 /**
  * The full snapshot we read, so any concurrent change fails the write. Keys we did
- * not see are expected absent; an absent entry expects every Go key empty, which
- * Teleport treats as "create only".
+ * not see are expected absent; an absent entry expects every written key empty,
+ * which Teleport treats as "create only".
  */
 export function expectationOf(raw: PluginDataMap | null, set: PluginDataMap): PluginDataMap {
   const expect: PluginDataMap = {};
-  for (const key of [...GO_KEYS, ...Object.keys(set)]) expect[key] = "";
+  for (const key of Object.keys(set)) expect[key] = "";
   return { ...expect, ...raw };
 }
 

@@ -12,6 +12,16 @@
  *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
  *   pd.addUser({ name, email })                            // → { id, name, email }
  *   pd.addOnCall({ userId, escalationPolicyId, level? })
+ *   Reviews from PagerDuty (webhooks *to* the plugin):
+ *   pd.addWorkflow({ name })                               // → { workflowId, triggerId } manual trigger
+ *   pd.addCustomAction({ serviceId, name, url, headers })  // → action id (a V2 Custom Incident Action)
+ *   pd.workflowDelivery({ incidentId, userId, triggerId, … overrides })
+ *                                                          // → signed V3 deliveries (not sent), one per
+ *                                                          //   matching subscription: { url, headers, body }
+ *   pd.pressWorkflowTrigger({ incidentId, userId, triggerId })  // log entry + send → { eventId, statuses }
+ *   pd.pressCustomAction({ incidentId, userId, actionId })      // log entry + V2 POST → { eventId, status }
+ *   pd.deliver({ url, headers, body })                     // POST one delivery → Response status
+ *   pd.subscriptions()                                     // webhook subscriptions (with secrets)
  *   pd.incidents()                                         // snapshots: id, title, details, status,
  *                                                          //   incidentKey, serviceId, notes[]
  *   pd.notes(incidentId)                                   // → [{ id, content, from }]
@@ -35,6 +45,8 @@
  * Contract checks never block a request by themselves except where PagerDuty itself
  * would refuse it (auth, `From`, malformed bodies); every problem lands in `violations`.
  */
+
+import { createHmac } from "node:crypto";
 
 const ACCEPT = "application/vnd.pagerduty+json;version=2";
 const DEFAULT_LIMIT = 25;
@@ -95,6 +107,38 @@ export interface DoubleIncident {
   notes: DoubleNote[];
 }
 
+export interface DoubleLogEntry {
+  id: string;
+  type: string;
+  createdAt: string;
+  agent: { id: string; type: string } | null;
+}
+
+export interface DoubleSubscription {
+  id: string;
+  url: string;
+  customHeaders: Array<{ name: string; value: string }>;
+  events: string[];
+  filter: { type: string; id?: string };
+  description: string;
+  active: boolean;
+  secret: string;
+}
+
+export interface Delivery {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface CustomAction {
+  id: string;
+  serviceId: string;
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
 interface OnCall {
   userId: string;
   escalationPolicyId: string;
@@ -141,6 +185,10 @@ export class PagerDutyDouble {
   readonly #users: DoubleUser[] = [];
   readonly #onCalls: OnCall[] = [];
   readonly #incidents: DoubleIncident[] = [];
+  readonly #logEntries = new Map<string, DoubleLogEntry[]>();
+  readonly #subscriptions: DoubleSubscription[] = [];
+  readonly #workflows: Array<{ workflowId: string; triggerId: string; name: string }> = [];
+  readonly #actions: CustomAction[] = [];
   #faults: Fault[] = [];
   #rateLimit: { limit: number; windowMs: number; windowStart: number; used: number } | null = null;
   #nextId = 1;
@@ -184,6 +232,138 @@ export class PagerDutyDouble {
 
   addOnCall(spec: { userId: string; escalationPolicyId: string; level?: number }): void {
     this.#onCalls.push({ level: 1, ...spec });
+  }
+
+  /** The services, as added. */
+  services(): DoubleService[] {
+    return [...this.#services];
+  }
+
+  addWorkflow(spec: { name: string }): { workflowId: string; triggerId: string } {
+    const workflow = { workflowId: this.#id("PW"), triggerId: this.#id("PT"), name: spec.name };
+    this.#workflows.push(workflow);
+    return { workflowId: workflow.workflowId, triggerId: workflow.triggerId };
+  }
+
+  addCustomAction(spec: Omit<CustomAction, "id">): string {
+    const action = { id: this.#id("PX"), ...spec };
+    this.#actions.push(action);
+    return action.id;
+  }
+
+  subscriptions(): DoubleSubscription[] {
+    return this.#subscriptions.map((s) => ({ ...s, filter: { ...s.filter } }));
+  }
+
+  logEntries(incidentId: string): DoubleLogEntry[] {
+    return [...(this.#logEntries.get(incidentId) ?? [])];
+  }
+
+  /**
+   * The V3 `incident.workflow.started` deliveries PagerDuty would send when `userId`
+   * presses the manual trigger on the incident: one per active subscription covering
+   * the incident's service, signed with that subscription's secret. `event` overrides
+   * fields of the event (tests make stale or forged ones).
+   */
+  workflowDelivery(
+    spec: { incidentId: string; userId: string; triggerId: string; event?: Json; webhookId?: string },
+  ): Delivery[] {
+    const incident = this.#incidents.find((i) => i.id === spec.incidentId);
+    const workflow = this.#workflows.find((w) => w.triggerId === spec.triggerId);
+    const serviceId = incident?.serviceId ?? "";
+    const event = {
+      id: this.#id("PEV"),
+      event_type: "incident.workflow.started",
+      resource_type: "incident",
+      occurred_at: new Date().toISOString(),
+      agent: { id: spec.userId, type: "user_reference" },
+      client: null,
+      data: {
+        id: this.#id("PWI"),
+        type: "incident_workflow_instance",
+        incident_workflow: { id: workflow?.workflowId ?? "PWUNKNOWN", type: "incident_workflow_reference" },
+        workflow_trigger: { id: spec.triggerId, type: "workflow_trigger_reference" },
+        incident: { id: spec.incidentId, type: "incident_reference" },
+        service: { id: serviceId, type: "service_reference" },
+      },
+      ...spec.event,
+    };
+    const body = JSON.stringify({ event });
+    return this.#subscriptions.filter((s) =>
+      s.active && s.events.includes(event.event_type) &&
+      (s.filter.type === "account_reference" || s.filter.id === serviceId)
+    ).map((s) => ({
+      url: s.url,
+      body,
+      headers: {
+        ...Object.fromEntries(s.customHeaders.map((h) => [h.name, h.value])),
+        "content-type": "application/json",
+        "user-agent": "PagerDuty-Webhook/V3.0",
+        "x-webhook-id": spec.webhookId ?? crypto.randomUUID(),
+        "x-webhook-subscription": s.id,
+        "x-pagerduty-signature": hmacSignature(s.secret, body),
+      },
+    }));
+  }
+
+  /** A user presses a manual workflow trigger: a log entry, then the signed deliveries. */
+  async pressWorkflowTrigger(
+    spec: { incidentId: string; userId: string; triggerId: string },
+  ): Promise<{ eventId: string; statuses: number[] }> {
+    this.#log(spec.incidentId, "incident_workflow_log_entry", spec.userId);
+    const deliveries = this.workflowDelivery(spec);
+    const statuses = [];
+    for (const delivery of deliveries) statuses.push(await this.deliver(delivery));
+    return { eventId: deliveries[0] ? JSON.parse(deliveries[0].body).event.id : "", statuses };
+  }
+
+  /** A user presses a Custom Incident Action: a custom_log_entry, then the unsigned V2 POST. */
+  async pressCustomAction(
+    spec: { incidentId: string; userId: string; actionId: string },
+  ): Promise<{ eventId: string; status: number }> {
+    const action = this.#actions.find((a) => a.id === spec.actionId);
+    const incident = this.#incidents.find((i) => i.id === spec.incidentId);
+    if (!action || !incident) throw new Error("pressCustomAction: unknown action or incident");
+    const entry = this.#log(spec.incidentId, "custom_log_entry", spec.userId);
+    const message = {
+      id: this.#id("PM"),
+      event: "incident.custom",
+      created_on: entry.createdAt,
+      incident: {
+        ...incidentJson(incident),
+        html_url: `https://example.pagerduty.com/incidents/${incident.id}`,
+      },
+      webhook: { endpoint_url: action.url, name: action.name, type: "webhook" },
+      log_entries: [{ ...entry, channel: { type: "web_trigger" } }],
+    };
+    const status = await this.deliver({
+      url: action.url,
+      body: JSON.stringify({ messages: [message] }),
+      headers: { ...action.headers, "content-type": "application/json", "x-webhook-id": crypto.randomUUID() },
+    });
+    return { eventId: message.id, status };
+  }
+
+  /** Sends one delivery; returns the HTTP status the receiver answered. */
+  async deliver(delivery: Delivery): Promise<number> {
+    const response = await fetch(delivery.url, {
+      method: "POST",
+      headers: delivery.headers,
+      body: delivery.body,
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  #log(incidentId: string, type: string, userId: string): DoubleLogEntry {
+    const entry = {
+      id: this.#id("PL"),
+      type,
+      createdAt: new Date().toISOString(),
+      agent: { id: userId, type: "user_reference" },
+    };
+    this.#logEntries.set(incidentId, [entry, ...(this.#logEntries.get(incidentId) ?? [])]);
+    return entry;
   }
 
   incidents(): DoubleIncident[] {
@@ -375,7 +555,9 @@ export class PagerDutyDouble {
   }
 
   #route(r: RecordedRequest): Response {
-    const key = `${r.method} ${r.path.replace(/^\/incidents\/[^/]+/, "/incidents/:id")}`;
+    const key = `${r.method} ${
+      r.path.replace(/^\/(incidents|users|webhook_subscriptions)\/[^/]+/, "/$1/:id")
+    }`;
     const id = decodeURIComponent(r.path.split("/")[2] ?? "");
     switch (key) {
       case "GET /abilities":
@@ -396,6 +578,21 @@ export class PagerDutyDouble {
         return this.#listNotes(id);
       case "PUT /incidents/:id":
         return this.#updateIncident(r, id);
+      case "GET /incidents/:id":
+        return json(200, { incident: incidentJson(this.#findIncident(id)) });
+      case "GET /incidents/:id/log_entries":
+        this.#findIncident(id);
+        return paginate(r, "log_entries", (this.#logEntries.get(id) ?? []).map(logEntryJson));
+      case "GET /users/:id":
+        return this.#getUser(id);
+      case "GET /webhook_subscriptions":
+        return this.#listSubscriptions(r);
+      case "POST /webhook_subscriptions":
+        return this.#createSubscription(r);
+      case "GET /webhook_subscriptions/:id":
+        return json(200, { webhook_subscription: subscriptionJson(this.#findSubscription(id), false) });
+      case "PUT /webhook_subscriptions/:id":
+        return this.#updateSubscription(r, id);
       default:
         throw new HttpError(404, "Not Found", 2100);
     }
@@ -475,6 +672,52 @@ export class PagerDutyDouble {
     return json(200, { incident: incidentJson(incident) });
   }
 
+  #getUser(id: string): Response {
+    const user = this.#users.find((u) => u.id === id);
+    if (!user) throw new HttpError(404, "Not Found", 2100, ["User Not Found"]);
+    return json(200, { user: { ...user, type: "user", summary: user.name } });
+  }
+
+  #listSubscriptions(r: RecordedRequest): Response {
+    const filterType = r.query.get("filter_type");
+    const filterId = r.query.get("filter_id");
+    const matches = this.#subscriptions.filter((s) =>
+      (!filterType || s.filter.type === filterType) && (!filterId || s.filter.id === filterId)
+    );
+    return paginate(r, "webhook_subscriptions", matches.map((s) => subscriptionJson(s, false)));
+  }
+
+  #createSubscription(r: RecordedRequest): Response {
+    const spec = this.#shape(r, () => validateSubscription(r.body, true));
+    const secret = Array.from(
+      crypto.getRandomValues(new Uint8Array(24)),
+      (b) => b.toString(16).padStart(2, "0"),
+    )
+      .join("");
+    const created: DoubleSubscription = {
+      id: this.#id("PWS"),
+      secret,
+      active: true,
+      ...spec,
+    } as DoubleSubscription;
+    this.#subscriptions.push(created);
+    // The secret is in this answer only.
+    return json(201, { webhook_subscription: subscriptionJson(created, true) });
+  }
+
+  #updateSubscription(r: RecordedRequest, id: string): Response {
+    const subscription = this.#findSubscription(id);
+    const spec = this.#shape(r, () => validateSubscription(r.body, false));
+    Object.assign(subscription, spec);
+    return json(200, { webhook_subscription: subscriptionJson(subscription, false) });
+  }
+
+  #findSubscription(id: string): DoubleSubscription {
+    const found = this.#subscriptions.find((s) => s.id === id);
+    if (!found) throw new HttpError(404, "Not Found", 2100, ["Webhook Subscription Not Found"]);
+    return found;
+  }
+
   #findIncident(id: string): DoubleIncident {
     const incident = this.#incidents.find((i) => i.id === id);
     if (!incident) throw new HttpError(404, "Not Found", 2100, ["Incident Not Found"]);
@@ -519,6 +762,48 @@ function validateCreate(body: unknown): Omit<DoubleIncident, "id" | "status" | "
     incidentKey: key ?? null,
     serviceId: service.id,
   };
+}
+
+/** A webhook_subscription body (PDS WebhookSubscription); `create` requires every field. */
+function validateSubscription(body: unknown, create: boolean): Partial<DoubleSubscription> {
+  const sub = isObject(body) ? body.webhook_subscription : undefined;
+  if (!isObject(sub)) throw invalid("webhook_subscription is required and must be an object.");
+  const out: Partial<DoubleSubscription> = {};
+  if (create && sub.type !== "webhook_subscription") throw invalid('type must be "webhook_subscription".');
+  const delivery = sub.delivery_method;
+  if (delivery !== undefined || create) {
+    if (!isObject(delivery) || delivery.type !== "http_delivery_method" || typeof delivery.url !== "string") {
+      throw invalid("delivery_method must be an http_delivery_method with a url.");
+    }
+    const url = new URL(delivery.url);
+    // PagerDuty delivers to https only; the double also accepts loopback http for tests.
+    if (url.protocol !== "https:" && url.hostname !== "127.0.0.1") throw invalid("url must be https.");
+    out.url = delivery.url;
+    const headers = delivery.custom_headers ?? [];
+    if (!Array.isArray(headers)) throw invalid("custom_headers must be an array.");
+    out.customHeaders = headers.map((h) => ({ name: String(h?.name), value: String(h?.value) }));
+  }
+  if (sub.events !== undefined || create) {
+    if (
+      !Array.isArray(sub.events) || sub.events.length === 0 || sub.events.some((e) => typeof e !== "string")
+    ) {
+      throw invalid("events must be a non-empty array of event types.");
+    }
+    out.events = sub.events as string[];
+  }
+  if (sub.filter !== undefined || create) {
+    const filter = sub.filter;
+    const types = ["service_reference", "team_reference", "account_reference"];
+    if (!isObject(filter) || !types.includes(String(filter.type))) throw invalid("filter.type is invalid.");
+    if (filter.type !== "account_reference" && typeof filter.id !== "string") {
+      throw invalid("filter.id is required.");
+    }
+    out.filter = { type: String(filter.type), ...(typeof filter.id === "string" ? { id: filter.id } : {}) };
+  }
+  if (sub.description !== undefined) out.description = String(sub.description);
+  else if (create) out.description = "";
+  if (typeof sub.active === "boolean") out.active = sub.active;
+  return out;
 }
 
 function validateNote(body: unknown): string {
@@ -624,6 +909,33 @@ function onCallJson(o: OnCall, users: DoubleUser[]): Json {
     start: null,
     end: null,
   };
+}
+
+function logEntryJson(e: DoubleLogEntry): Json {
+  return { id: e.id, type: e.type, created_at: e.createdAt, agent: e.agent, summary: e.type };
+}
+
+function subscriptionJson(s: DoubleSubscription, withSecret: boolean): Json {
+  return {
+    id: s.id,
+    type: "webhook_subscription",
+    active: s.active,
+    delivery_method: {
+      type: "http_delivery_method",
+      url: s.url,
+      custom_headers: s.customHeaders,
+      secret: withSecret ? s.secret : null,
+      temporarily_disabled: false,
+    },
+    description: s.description,
+    events: s.events,
+    filter: s.filter,
+  };
+}
+
+/** `X-PagerDuty-Signature` for a body (HMAC-SHA256, lowercase hex). */
+function hmacSignature(secret: string, body: string): string {
+  return `v1=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 function incidentJson(i: DoubleIncident): Json {

@@ -17,9 +17,14 @@
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
  *   setReviewer(user, roles: string[]) who may review requests for which roles ("*" = any)
+ *   addUser(name, { roles?, traits? })  a Teleport user (UsersService GetUser/ListUsers)
+ *   setSubmitForUsers(user, names)     role rule review_requests.submit_for_users ("*" = anyone)
+ *   .maxUsersPage                      ListUsers page size cap (default 1000)
+ *   .onBehalfSupported                 false = a server older than reviews on behalf of users
+ *                                      (drops AccessReview.SubmittedBy as an unknown field)
  *   defineRole(DoubleRole) / deleteRole(name)   roles served by GetRoles (starts with ACCESS_PLUGIN_ROLE)
- *   assignRoles(user, names)           the caller's roles for GetCurrentUserRoles and the GetRoles
- *                                      permission check (default: ["access-plugin"])
+ *   assignRoles(user, names)           the user's roles (the users store) for GetCurrentUserRoles and
+ *                                      the GetRoles permission check (a user not in the store: ["access-plugin"])
  *   createRequest(NewRequest): string  → id; emits PUT
  *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
  *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
@@ -28,6 +33,15 @@
  *   getRequest(id): AccessRequest | undefined
  *   pluginData(id, plugin): Record<string, string> | undefined
  *   reviewsSubmittedBy(user): SubmittedReview[]
+ *   Access monitoring rules and users (teleport.accessmonitoringrules.v1, GetUser):
+ *   upsertRule(rule, extras?)          validates as Teleport does (throws DoubleRpcError), stores, emits PUT
+ *   deleteRule(name)                   emits DELETE (kind access_monitoring_rule, version v1)
+ *   rulesPageCap: number               the server's page size cap for ListAccessMonitoringRulesWithFilter
+ *   setUser(name, traits)              a user with traits, read by GetUser
+ *   denyAccess(user, kind) / allowAccess(user, kind)
+ *                                      RBAC: the caller may not read/list/watch that kind
+ *                                      ("access_monitoring_rule", "user", "access_request")
+ *   reviewLog(): every accepted review with author and submittedBy
  *   Fault hooks:
  *   restart({ graceful }): Promise<void>  graceful = GOAWAY (tryShutdown), watch streams end, rebind the
  *                                      same port; abrupt = connections destroyed, then rebind
@@ -45,6 +59,7 @@ import { clone, create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import {
   GetRolesResponseSchema,
+  type GetUserRequest as LegacyGetUserRequest,
   type ListAccessRequestsRequest,
   ListAccessRequestsResponseSchema,
   type PingRequest,
@@ -66,6 +81,7 @@ import {
   PluginDataV3Schema,
   RequestState,
   type RoleV6,
+  UserV2Schema,
   type WatchKind,
 } from "../teleport/gen/teleport/legacy/types/types_pb.ts";
 import {
@@ -81,10 +97,28 @@ import {
   KIND_PLUGIN_DATA,
   labelValuesToWire,
   putEvent,
+  type RuleExtras,
+  rulePutEvent,
+  ruleToWire,
   withGogoDefaults,
 } from "./teleport_wire.ts";
-import { authServiceDefinition } from "../teleport/rpc.ts";
-import type { AccessRequest } from "../core/types.ts";
+import { authServiceDefinition, rulesServiceDefinition, usersServiceDefinition } from "../teleport/rpc.ts";
+import type { AccessMonitoringRule, AccessRequest } from "../core/types.ts";
+import {
+  type AccessMonitoringRule as WireRule,
+  AccessMonitoringRuleSchema,
+  type ListAccessMonitoringRulesWithFilterRequest,
+  ListAccessMonitoringRulesWithFilterResponseSchema,
+} from "../teleport/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
+import { KIND_ACCESS_MONITORING_RULE } from "../teleport/rules_codec.ts";
+import { Condition } from "../rules/condition.ts";
+import { parseClock } from "../rules/schedule.ts";
+import {
+  type GetUserRequest,
+  GetUserResponseSchema,
+  type ListUsersRequest,
+  ListUsersResponseSchema,
+} from "../teleport/gen/teleport/users/v1/users_service_pb.ts";
 import { TestPki } from "./pki.ts";
 import { ACCESS_PLUGIN_ROLE, type DoubleRole, rolesAllow, roleToWire } from "./teleport_roles.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
@@ -128,6 +162,17 @@ export interface SubmittedReview {
   reason: string;
 }
 
+export interface LoggedReview extends SubmittedReview {
+  author: string;
+  /** The plugin that submitted it on the author's behalf ("" for the author's own). */
+  submittedBy: string;
+}
+
+export interface DoubleUser {
+  roles?: string[];
+  traits?: Record<string, string[]>;
+}
+
 /** A failure with the gRPC status a real Auth Service would return. */
 export class DoubleRpcError extends Error {
   constructor(readonly code: grpc.status, message: string) {
@@ -147,6 +192,8 @@ const STATE_VERBS: Partial<Record<RequestState, string>> = {
   [RequestState.PROMOTED]: "promoted",
 };
 const MAX_LIST_LIMIT = 16_000;
+const KIND_USER = "user";
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const DEFAULT_LIST_LIMIT = 1_000;
 
 function fail(code: grpc.status, message: string): never {
@@ -167,6 +214,12 @@ export class TeleportDouble {
   readonly calls: Record<string, number> = {};
   readonly ping: PingSettings;
   listAccessRequestsUnimplemented = false;
+  /** Page size cap of ListAccessMonitoringRulesWithFilter (a server clamps what the client asks). */
+  rulesPageCap = 1_000;
+  /** ListUsers page size cap ("the server may impose a different page size"). */
+  maxUsersPage = 1_000;
+  /** Whether the server knows AccessReview.SubmittedBy (Teleport with reviews on behalf of users). */
+  onBehalfSupported = true;
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
@@ -180,10 +233,14 @@ export class TeleportDouble {
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
   readonly #reviewers = new Map<string, string[]>();
   readonly #roles = new Map<string, DoubleRole>([[ACCESS_PLUGIN_ROLE.name, ACCESS_PLUGIN_ROLE]]);
-  readonly #userRoles = new Map<string, string[]>();
-  readonly #reviewLog: Array<SubmittedReview & { author: string }> = [];
+  readonly #reviewLog: LoggedReview[] = [];
+  readonly #users = new Map<string, Required<DoubleUser>>();
+  readonly #submitForUsers = new Map<string, string[]>();
   readonly #watchers = new Set<Watcher>();
   readonly #routers: TlsRouter[] = [];
+  readonly #rules = new Map<string, WireRule>();
+  /** caller → resource kinds it may not read, list or watch. */
+  readonly #denied = new Map<string, Set<string>>();
 
   private constructor(readonly pki: TestPki, options: TeleportDoubleOptions) {
     this.ping = {
@@ -216,7 +273,7 @@ export class TeleportDouble {
   }
 
   get watcherCount(): number {
-    return this.#watchers.size;
+    return new Set([...this.#watchers].map((watcher) => watcher.call)).size;
   }
 
   // ---- test-facing state API -------------------------------------------------------
@@ -261,7 +318,19 @@ export class TeleportDouble {
   }
 
   assignRoles(user: string, roles: string[]): void {
-    this.#userRoles.set(user, roles);
+    this.#users.set(user, { roles, traits: this.#users.get(user)?.traits ?? {} });
+  }
+
+  addUser(name: string, user: DoubleUser = {}): void {
+    this.#users.set(name, { roles: user.roles ?? [], traits: user.traits ?? {} });
+  }
+
+  setSubmitForUsers(user: string, names: string[]): void {
+    this.#submitForUsers.set(user, names);
+  }
+
+  reviewLog(): LoggedReview[] {
+    return this.#reviewLog.map((review) => ({ ...review }));
   }
 
   createRequest(request: NewRequest): string {
@@ -309,7 +378,9 @@ export class TeleportDouble {
 
   deleteRequest(id: string): void {
     if (!this.#requests.delete(id)) fail(grpc.status.NOT_FOUND, `access request "${id}" not found`);
-    for (const watcher of this.#watchers) watcher.call.write(deleteEvent(KIND_ACCESS_REQUEST, id));
+    for (const watcher of this.#watchersOf(KIND_ACCESS_REQUEST)) {
+      watcher.call.write(deleteEvent(KIND_ACCESS_REQUEST, id));
+    }
   }
 
   getRequest(id: string): AccessRequest | undefined {
@@ -323,9 +394,46 @@ export class TeleportDouble {
   }
 
   reviewsSubmittedBy(user: string): SubmittedReview[] {
-    return this.#reviewLog.filter((review) => review.author === user).map(({ author: _, ...review }) =>
-      review
-    );
+    return this.#reviewLog.filter((review) => review.author === user).map((
+      { author: _, submittedBy: __, ...review },
+    ) => review);
+  }
+
+  /** Creates or replaces a rule after Teleport's validation (ValidateAccessMonitoringRule); emits PUT. */
+  upsertRule(rule: AccessMonitoringRule, extras: RuleExtras = {}): void {
+    const wire = ruleToWire(rule, extras);
+    validateRule(wire);
+    this.#rules.set(rule.name, wire);
+    for (const watcher of this.#watchersOf(KIND_ACCESS_MONITORING_RULE)) {
+      watcher.call.write(rulePutEvent(clone(AccessMonitoringRuleSchema, wire)));
+    }
+  }
+
+  /** Deletes a rule; emits DELETE with the rule's header. */
+  deleteRule(name: string): void {
+    if (!this.#rules.delete(name)) {
+      fail(grpc.status.NOT_FOUND, `access_monitoring_rule "${name}" doesn't exist`);
+    }
+    for (const watcher of this.#watchersOf(KIND_ACCESS_MONITORING_RULE)) {
+      watcher.call.write(deleteEvent(KIND_ACCESS_MONITORING_RULE, name, "v1"));
+    }
+  }
+
+  /** Creates a user with these traits, or replaces the traits of an existing one (roles are kept). */
+  setUser(name: string, traits: Record<string, string[]>): void {
+    this.#users.set(name, { roles: this.#users.get(name)?.roles ?? [], traits: structuredClone(traits) });
+  }
+
+  /** RBAC: `user` may no longer read, list or watch resources of `kind`. */
+  denyAccess(user: string, kind: string): void {
+    const kinds = this.#denied.get(user) ?? new Set();
+    kinds.add(kind);
+    this.#denied.set(user, kinds);
+  }
+
+  /** Undoes denyAccess. */
+  allowAccess(user: string, kind: string): void {
+    this.#denied.get(user)?.delete(kind);
   }
 
   // ---- fault hooks ---------------------------------------------------------------------
@@ -370,6 +478,14 @@ export class TeleportDouble {
   async #listen(port: number): Promise<void> {
     const server = new grpc.Server();
     server.addService(authServiceDefinition(), this.#handlers());
+    server.addService(rulesServiceDefinition(), {
+      ListAccessMonitoringRulesWithFilter: this.#unary(
+        "ListAccessMonitoringRulesWithFilter",
+        (request: ListAccessMonitoringRulesWithFilterRequest, call) =>
+          this.#listRules(callerOf(call), request),
+      ),
+    });
+    server.addService(usersServiceDefinition(), this.#userHandlers());
     for (let attempt = 0;; attempt++) {
       try {
         this.port = await new Promise<number>((resolve, reject) =>
@@ -453,11 +569,47 @@ export class TeleportDouble {
         }
         return create(GetRolesResponseSchema, { Roles: [...this.#roles.values()].map(roleToWire) });
       }),
+      GetUser: this.#unary(
+        "GetUser",
+        (request: LegacyGetUserRequest, call) => this.#getUser(callerOf(call), request.Name),
+      ),
       WatchEvents: this.#streaming(
         "WatchEvents",
         (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
       ),
     };
+  }
+
+  /** teleport.users.v1.UsersService: GetUser and ListUsers (secrets are never returned). */
+  #userHandlers(): grpc.UntypedServiceImplementation {
+    return {
+      GetUser: this.#unary("GetUser", (request: GetUserRequest, call) => {
+        return create(GetUserResponseSchema, { user: this.#getUser(callerOf(call), request.name) });
+      }),
+      ListUsers: this.#unary("ListUsers", (request: ListUsersRequest, call) => {
+        if (this.#isDenied(callerOf(call), KIND_USER)) {
+          fail(grpc.status.PERMISSION_DENIED, accessDenied("list", KIND_USER));
+        }
+        const names = [...this.#users.keys()].sort().filter((name) => name >= request.pageToken);
+        const size = Math.min(
+          request.pageSize < 1 ? DEFAULT_LIST_LIMIT : request.pageSize,
+          this.maxUsersPage,
+        );
+        return create(ListUsersResponseSchema, {
+          users: names.slice(0, size).map((name) => this.#userToWire(name, this.#users.get(name)!)),
+          nextPageToken: names.at(size) ?? "",
+        });
+      }),
+    };
+  }
+
+  #userToWire(name: string, user: Required<DoubleUser>) {
+    return create(UserV2Schema, {
+      Kind: "user",
+      Version: "v2",
+      Metadata: create(MetadataSchema, { Name: name, Namespace: DEFAULT_NAMESPACE }),
+      Spec: { Roles: user.roles, Traits: labelValuesToWire(user.traits) },
+    });
   }
 
   /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
@@ -493,7 +645,7 @@ export class TeleportDouble {
 
   /** The caller's roles that exist (a user may name a deleted role). */
   #rolesOf(user: string): DoubleRole[] {
-    const names = this.#userRoles.get(user) ?? [ACCESS_PLUGIN_ROLE.name];
+    const names = this.#users.get(user)?.roles ?? [ACCESS_PLUGIN_ROLE.name];
     return names.flatMap((name) => this.#roles.get(name) ?? []);
   }
 
@@ -526,9 +678,15 @@ export class TeleportDouble {
     const { Kinds: kinds, AllowPartialSuccess: partial } = call.request;
     if (kinds.length === 0) fail(grpc.status.PERMISSION_DENIED, "can't setup global watch");
     const accepted: WatchKind[] = [];
+    const caller = callerOf(call);
     for (const kind of kinds) {
-      if (kind.Kind === KIND_ACCESS_REQUEST) accepted.push(kind);
-      else if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
+      if (!WATCHABLE.has(kind.Kind)) {
+        if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
+      } else if (this.#isDenied(caller, kind.Kind)) {
+        if (!partial) fail(grpc.status.PERMISSION_DENIED, accessDenied("read", kind.Kind));
+      } else {
+        accepted.push(kind);
+      }
     }
     if (accepted.length === 0) {
       fail(grpc.status.INVALID_ARGUMENT, "none of the requested kinds can be watched");
@@ -542,8 +700,48 @@ export class TeleportDouble {
     }
   }
 
+  #watchersOf(kind: string): Watcher[] {
+    return [...this.#watchers].filter((watcher) => watcher.kind.Kind === kind);
+  }
+
+  #isDenied(caller: string, kind: string): boolean {
+    return this.#denied.get(caller)?.has(kind) ?? false;
+  }
+
+  /** services.MatchAccessMonitoringRule filters, then a page from `page_token` on (names in order). */
+  #listRules(caller: string, request: ListAccessMonitoringRulesWithFilterRequest) {
+    if (this.#isDenied(caller, KIND_ACCESS_MONITORING_RULE)) {
+      fail(grpc.status.PERMISSION_DENIED, accessDenied("list", KIND_ACCESS_MONITORING_RULE));
+    }
+    const requested = Number(request.pageSize);
+    const pageSize = requested <= 0 || requested > this.rulesPageCap ? this.rulesPageCap : requested;
+    const matching = [...this.#rules.values()]
+      .filter((rule) => {
+        const spec = rule.spec!;
+        return request.subjects.every((subject) => spec.subjects.includes(subject)) &&
+          (!request.notificationName || spec.notification?.name === request.notificationName) &&
+          (!request.automaticReviewName || spec.automaticReview?.integration === request.automaticReviewName);
+      })
+      .sort((a, b) => a.metadata!.name.localeCompare(b.metadata!.name))
+      .filter((rule) => rule.metadata!.name >= request.pageToken);
+    return create(ListAccessMonitoringRulesWithFilterResponseSchema, {
+      rules: matching.slice(0, pageSize).map((rule) => clone(AccessMonitoringRuleSchema, rule)),
+      nextPageToken: matching.at(pageSize)?.metadata?.name ?? "",
+    });
+  }
+
+  /** GetUser of either service: the caller needs `read` on users. */
+  #getUser(caller: string, name: string) {
+    if (this.#isDenied(caller, KIND_USER)) {
+      fail(grpc.status.PERMISSION_DENIED, accessDenied("read", KIND_USER));
+    }
+    const user = this.#users.get(name) ??
+      fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(name)} is not found`);
+    return this.#userToWire(name, user);
+  }
+
   #broadcastPut(request: AccessRequestV3): void {
-    for (const watcher of this.#watchers) {
+    for (const watcher of this.#watchersOf(KIND_ACCESS_REQUEST)) {
       if (matchesWatchFilter(request, watcher.kind.Filter)) {
         watcher.call.write(putEvent(clone(AccessRequestV3Schema, request)));
       }
@@ -597,31 +795,58 @@ export class TeleportDouble {
     else entries.set(params.Plugin, next);
   }
 
-  /** SubmitAccessReview checks in the order of spec §5.4; returns the updated request. */
+  /**
+   * SubmitAccessReview checks in the order of spec §5.4; returns the updated request.
+   * A review with SubmittedBy (RFD 0250) is the plugin's on behalf of Author: the
+   * caller must be SubmittedBy and hold `review_requests.submit_for_users` for the
+   * author, and every later check runs as the author (existing user, review rules,
+   * self-review ban, one review per author).
+   */
   #submitReview(caller: string, id: string, submitted: WireAccessReview): AccessRequestV3 {
     const review = clone(AccessReviewSchema, submitted);
+    // An older server does not know field 11: it is dropped as an unknown field.
+    if (!this.onBehalfSupported) review.SubmittedBy = "";
     if (review.ProposedState === RequestState.PROMOTED) {
       fail(grpc.status.INVALID_ARGUMENT, "state promoted can be only set when promoting to access list");
     }
     if (review.Author === "") review.Author = caller;
-    if (review.Author !== caller) {
+    const reviewer = review.SubmittedBy === "" ? caller : review.Author;
+    if (review.SubmittedBy !== "") {
+      if (review.SubmittedBy !== caller) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews as "${review.SubmittedBy}"`,
+        );
+      }
+      const allowed = this.#submitForUsers.get(caller) ?? [];
+      if (!allowed.includes("*") && !allowed.includes(review.Author)) {
+        fail(
+          grpc.status.PERMISSION_DENIED,
+          `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
+        );
+      }
+      if (!this.#users.has(review.Author)) {
+        fail(grpc.status.NOT_FOUND, `user ${JSON.stringify(review.Author)} is not found`);
+      }
+    } else if (review.Author !== caller) {
       fail(
         grpc.status.PERMISSION_DENIED,
         `user "${caller}" cannot submit reviews on behalf of "${review.Author}"`,
       );
     }
-    const reviewableRoles = this.#reviewers.get(caller);
-    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot submit reviews`);
+    const reviewableRoles = this.#reviewers.get(reviewer);
+    if (!reviewableRoles) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot submit reviews`);
     const request = this.#requests.get(id) ??
       fail(grpc.status.NOT_FOUND, `cannot apply review to access request "${id}" (not found)`);
     const spec = request.Spec!;
-    const canReview = spec.User !== caller &&
+    const canReview = spec.User !== reviewer &&
       spec.Roles.every((role) => reviewableRoles.includes("*") || reviewableRoles.includes(role));
-    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${caller}" cannot review request "${id}"`);
+    if (!canReview) fail(grpc.status.PERMISSION_DENIED, `user "${reviewer}" cannot review request "${id}"`);
     applyReview(request, review);
     this.#reviewLog.push({
       requestId: id,
-      author: caller,
+      author: reviewer,
+      submittedBy: review.SubmittedBy,
       proposedState: review.ProposedState === RequestState.APPROVED ? "APPROVED" : "DENIED",
       reason: review.Reason,
     });
@@ -652,6 +877,65 @@ export class TeleportDouble {
       (!filter?.User || request.Spec!.User === filter.User) &&
       (!filter?.State || request.Spec!.State === filter.State)
     );
+  }
+}
+
+const WATCHABLE = new Set([KIND_ACCESS_REQUEST, KIND_ACCESS_MONITORING_RULE]);
+
+function accessDenied(verb: string, kind: string): string {
+  return `access denied to perform action "${verb}" on "${kind}"`;
+}
+
+/** lib/services ValidateAccessMonitoringRule, with Teleport's messages. */
+function validateRule(rule: WireRule): void {
+  const invalid = (message: string): never => fail(grpc.status.INVALID_ARGUMENT, message);
+  if (rule.kind !== KIND_ACCESS_MONITORING_RULE) invalid(`invalid kind: ${JSON.stringify(rule.kind)}`);
+  if (rule.version !== "v1") invalid(`invalid version: ${JSON.stringify(rule.version)}`);
+  if (!rule.metadata?.name) invalid("accessMonitoringRule metadata is missing");
+  const spec = rule.spec ?? invalid("accessMonitoringRule spec is missing");
+  if (spec.subjects.length === 0) invalid("accessMonitoringRule subject is missing");
+  if (spec.condition === "") invalid("accessMonitoringRule condition is missing");
+  for (const [name, schedule] of Object.entries(spec.schedules)) {
+    const shifts = schedule.time?.shifts ?? [];
+    if (shifts.length === 0) invalid(`accessMonitoringRule schedule ${JSON.stringify(name)} has no shifts`);
+    for (const shift of shifts) {
+      if (!WEEKDAYS.includes(shift.weekday)) invalid(`invalid weekday: ${JSON.stringify(shift.weekday)}`);
+      let ordered = false;
+      try {
+        ordered = parseClock(shift.start) < parseClock(shift.end);
+      } catch (error) {
+        invalid(`invalid shift: ${(error as Error).message}`);
+      }
+      if (!ordered) invalid(`invalid shift: start ${shift.start} must be before end ${shift.end}`);
+    }
+  }
+  if (spec.notification && spec.notification.name === "") {
+    invalid("accessMonitoringRule notification plugin name is missing");
+  }
+  if (spec.automaticReview) {
+    if (spec.automaticReview.integration === "") {
+      invalid("accessMonitoringRule automatic_review integration is missing");
+    }
+    if (!["APPROVED", "DENIED"].includes(spec.automaticReview.decision)) {
+      invalid(
+        `accessMonitoringRule automatic_review decision ${
+          JSON.stringify(spec.automaticReview.decision)
+        } is invalid`,
+      );
+    }
+  }
+  if (spec.subjects.includes(KIND_ACCESS_REQUEST)) {
+    try {
+      Condition.parse(spec.condition);
+    } catch (error) {
+      invalid(`accessMonitoringRule condition is invalid: ${(error as Error).message}`);
+    }
+    if (!["", "reviewed"].includes(spec.desiredState)) {
+      invalid(`accessMonitoringRule desired_state ${JSON.stringify(spec.desiredState)} is invalid`);
+    }
+    if (!spec.notification && !spec.automaticReview) {
+      invalid("one of notification or automatic_review must be configured");
+    }
   }
 }
 

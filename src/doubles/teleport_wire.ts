@@ -19,7 +19,13 @@ import {
   LabelValuesSchema,
   StringValuesSchema,
 } from "../teleport/gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
+import {
+  type AccessMonitoringRule as WireRule,
+  AccessMonitoringRuleSchema,
+} from "../teleport/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import { requiredTimeToWire, sortedRecord } from "../teleport/codec.ts";
+import { KIND_ACCESS_MONITORING_RULE } from "../teleport/rules_codec.ts";
+import type { AccessMonitoringRule } from "../core/types.ts";
 
 export const KIND_PLUGIN_DATA = "plugin_data";
 export const KIND_WATCH_STATUS = "watch_status";
@@ -79,12 +85,48 @@ export function putEvent(request: AccessRequestV3): Event {
   return create(EventSchema, { Type: Operation.PUT, Resource: { case: "AccessRequest", value: request } });
 }
 
-export function deleteEvent(kind: string, name: string): Event {
+/** A DELETE event: the resource header only (version "v3" for requests, "v1" for rules). */
+export function deleteEvent(kind: string, name: string, version = "v3"): Event {
   return create(EventSchema, {
     Type: Operation.DELETE,
     Resource: {
       case: "ResourceHeader",
-      value: create(ResourceHeaderSchema, { Kind: kind, Version: "v3", Metadata: metadataFor(name) }),
+      value: create(ResourceHeaderSchema, { Kind: kind, Version: version, Metadata: metadataFor(name) }),
+    },
+  });
+}
+
+/** A PUT event for an access monitoring rule (Event oneof field 54). */
+export function rulePutEvent(rule: WireRule): Event {
+  return create(EventSchema, {
+    Type: Operation.PUT,
+    Resource: { case: "AccessMonitoringRule", value: rule },
+  });
+}
+
+/** What a rule's author may set beyond the domain view (for validation tests). */
+export interface RuleExtras {
+  kind?: string;
+  version?: string;
+  desiredState?: string;
+  automaticReview?: { integration: string; decision: string };
+}
+
+/** A domain rule (plus extras) as the wire message Teleport stores and sends. */
+export function ruleToWire(rule: AccessMonitoringRule, extras: RuleExtras = {}): WireRule {
+  return create(AccessMonitoringRuleSchema, {
+    kind: extras.kind ?? KIND_ACCESS_MONITORING_RULE,
+    version: extras.version ?? "v1",
+    metadata: { name: rule.name, namespace: DEFAULT_NAMESPACE },
+    spec: {
+      subjects: rule.subjects,
+      condition: rule.condition,
+      notification: rule.notification,
+      automaticReview: extras.automaticReview,
+      desiredState: extras.desiredState ?? "",
+      schedules: Object.fromEntries(
+        Object.entries(rule.schedules).map(([name, schedule]) => [name, { time: schedule }]),
+      ),
     },
   });
 }

@@ -7,7 +7,7 @@
  * /metrics); delete this file once run.ts uses it.
  */
 import { getLog } from "./logging.ts";
-import { splitHostPort } from "./diag/server.ts";
+import { splitHostPort } from "../http/host_port.ts";
 
 export interface Readiness {
   ready: boolean;

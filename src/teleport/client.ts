@@ -10,8 +10,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { TeleportConfig } from "../config/types.ts";
-import type { AccessRequestSource, WatchSource } from "../core/ports.ts";
+import type { AccessRequestSource, ReviewResult, ReviewSubmission, WatchSource } from "../core/ports.ts";
 import {
+  GetUserRequestSchema as LegacyGetUserRequestSchema,
   ListAccessRequestsRequestSchema,
   PingRequestSchema,
   WatchSchema,
@@ -19,25 +20,35 @@ import {
 import type { Event } from "./gen/teleport/legacy/client/proto/event_pb.ts";
 import {
   AccessRequestFilterSchema,
-  type AccessRequestV3,
   PluginDataFilterSchema,
   RequestState as WireRequestState,
 } from "./gen/teleport/legacy/types/types_pb.ts";
+import { ListAccessMonitoringRulesWithFilterRequestSchema } from "./gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import {
   accessRequestFromWire,
   KIND_ACCESS_REQUEST,
   pluginDataUpdateToWire,
   reviewSubmissionToWire,
+  traitsFromWire,
   watchKindsToWire,
 } from "./codec.ts";
+import { ruleFromWire } from "./rules_codec.ts";
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
 import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
-import { fromGrpcError, IncompatibleVersionError, NotImplementedError } from "./errors.ts";
-import { type RpcMethod, rpcMethod } from "./rpc.ts";
+import {
+  AccessDeniedError,
+  fromGrpcError,
+  IncompatibleVersionError,
+  NotFoundError,
+  NotImplementedError,
+} from "./errors.ts";
+import { type RpcMethod, rpcMethod, rulesRpcMethod, usersRpcMethod } from "./rpc.ts";
+import { GetUserRequestSchema, ListUsersRequestSchema } from "./gen/teleport/users/v1/users_service_pb.ts";
+import { type TeleportUser, userFromWire } from "./users.ts";
+import type { AccessMonitoringRule, AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import { type Role, roleFromWire } from "./roles.ts";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
 
@@ -45,6 +56,8 @@ import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "
 export const MIN_SERVER_VERSION = "6.1.0";
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const LIST_PAGE_SIZE = 500;
+/** Upstream's page size for ListAccessMonitoringRulesWithFilter. */
+const RULES_PAGE_SIZE = 1000;
 
 const RPC = {
   ping: rpcMethod("ping"),
@@ -54,6 +67,10 @@ const RPC = {
   submitAccessReview: rpcMethod("submitAccessReview"),
   getAccessRequestsV2: rpcMethod("getAccessRequestsV2"),
   listAccessRequests: rpcMethod("listAccessRequests"),
+  getUser: rpcMethod("getUser"),
+  listRules: rulesRpcMethod("listAccessMonitoringRulesWithFilter"),
+  usersGetUser: usersRpcMethod("getUser"),
+  listUsers: usersRpcMethod("listUsers"),
   getCurrentUserRoles: rpcMethod("getCurrentUserRoles"),
   getRoles: rpcMethod("getRoles"),
 };
@@ -111,8 +128,12 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     };
   }
 
-  async getPluginData(requestId: string, plugin: string): Promise<PluginDataMap | null> {
-    const [found] = await this.#pluginData(requestId, plugin);
+  async getPluginData(
+    requestId: string,
+    plugin: string,
+    signal?: AbortSignal,
+  ): Promise<PluginDataMap | null> {
+    const [found] = await this.#pluginData(requestId, plugin, signal);
     return found?.requestId === requestId ? found.data : null;
   }
 
@@ -121,33 +142,123 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     plugin: string,
     set: PluginDataMap,
     expect: PluginDataMap,
+    signal?: AbortSignal,
   ): Promise<void> {
-    await this.#unary(RPC.updatePluginData, pluginDataUpdateToWire(requestId, plugin, set, expect));
+    await this.#unary(RPC.updatePluginData, pluginDataUpdateToWire(requestId, plugin, set, expect), signal);
   }
 
-  listPluginData(plugin: string): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
-    return this.#pluginData("", plugin);
+  listPluginData(
+    plugin: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
+    return this.#pluginData("", plugin, signal);
   }
 
+  /** Submits a review as the plugin's user; a review this user already made is reported, not thrown. */
   async submitReview(
     requestId: string,
-    review: { proposedState: "APPROVED" | "DENIED"; reason: string },
-  ): Promise<void> {
+    review: ReviewSubmission,
+    signal?: AbortSignal,
+  ): Promise<ReviewResult> {
     const submission = reviewSubmissionToWire(requestId, {
       author: this.user,
       ...review,
       created: new Date(),
     });
-    await this.#unary(RPC.submitAccessReview, submission);
+    try {
+      await this.#unary(RPC.submitAccessReview, submission, signal);
+      return "submitted";
+    } catch (error) {
+      if (error instanceof AccessDeniedError && isAlreadyReviewed(error.message)) return "already-reviewed";
+      throw error;
+    }
   }
 
-  listPendingRequests(): Promise<AccessRequest[]> {
-    return this.#listRequests({ State: WireRequestState.PENDING });
+  /** Pending requests, one page (up to 500) at a time. */
+  async *pendingRequests(signal?: AbortSignal): AsyncIterable<AccessRequest[]> {
+    yield* this.#listRequestPages({ State: WireRequestState.PENDING }, signal);
   }
 
-  async getRequest(requestId: string): Promise<AccessRequest | null> {
-    const [request] = await this.#listRequests({ ID: requestId });
-    return request ?? null;
+  // ---- reviews from PagerDuty (src/review) ---------------------------------------------
+
+  /**
+   * Submits a review with `author` as the reviewer and this plugin as `SubmittedBy`:
+   * the Auth Service checks the plugin's `review_requests.submit_for_users` and then
+   * the author's own review permissions. Returns the updated request.
+   */
+  async submitReviewFor(
+    requestId: string,
+    review: { author: string; proposedState: "APPROVED" | "DENIED"; reason: string },
+  ): Promise<AccessRequest> {
+    const submission = reviewSubmissionToWire(requestId, { ...review, created: new Date() });
+    submission.Review!.SubmittedBy = this.user;
+    return accessRequestFromWire(await this.#unary(RPC.submitAccessReview, submission));
+  }
+
+  /** The user with this name, or null (UsersService.GetUser). */
+  async getUser(name: string): Promise<TeleportUser | null> {
+    try {
+      const response = await this.#unary(RPC.usersGetUser, create(GetUserRequestSchema, { name }));
+      return response.user ? userFromWire(response.user) : null;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  /** Every user, page by page (UsersService.ListUsers). */
+  async listUsers(): Promise<TeleportUser[]> {
+    const users: TeleportUser[] = [];
+    let pageToken = "";
+    do {
+      const request = create(ListUsersRequestSchema, { pageSize: LIST_PAGE_SIZE, pageToken });
+      const page = await this.#unary(RPC.listUsers, request);
+      users.push(...page.users.map(userFromWire));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return users;
+  }
+
+  async getRequest(requestId: string, signal?: AbortSignal): Promise<AccessRequest | null> {
+    for await (const page of this.#listRequestPages({ ID: requestId }, signal)) {
+      if (page.length > 0) return page[0];
+    }
+    return null;
+  }
+
+  /**
+   * Every access_monitoring_rule about access requests whose notification is for
+   * `notificationName`, paged to the end (the server filters; see the double).
+   */
+  async listAccessMonitoringRules(notificationName: string): Promise<AccessMonitoringRule[]> {
+    const rules: AccessMonitoringRule[] = [];
+    let pageToken = "";
+    do {
+      const request = create(ListAccessMonitoringRulesWithFilterRequestSchema, {
+        pageSize: BigInt(RULES_PAGE_SIZE),
+        pageToken,
+        subjects: [KIND_ACCESS_REQUEST],
+        notificationName,
+      });
+      const page = await this.#unary(RPC.listRules, request);
+      rules.push(...page.rules.map(ruleFromWire));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return rules;
+  }
+
+  /** A user's traits (GetUser without secrets); AccessDeniedError without `user: read`. */
+  async getUserTraits(user: string): Promise<Record<string, string[]>> {
+    try {
+      const response = await this.#unary(RPC.usersGetUser, create(GetUserRequestSchema, { name: user }));
+      if (!response.user) throw new NotFoundError(`user ${JSON.stringify(user)} is not found`);
+      return traitsFromWire(response.user);
+    } catch (error) {
+      // Servers before teleport.users.v1 answer only the legacy AuthService.GetUser.
+      if (!(error instanceof NotImplementedError)) throw error;
+      const wire = await this.#unary(RPC.getUser, create(LegacyGetUserRequestSchema, { Name: user }));
+      return traitsFromWire(wire);
+    }
   }
 
   /** Events until `signal` aborts or the client is closed; reconnects on its own. */
@@ -179,13 +290,14 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   async #pluginData(
     resource: string,
     plugin: string,
+    signal?: AbortSignal,
   ): Promise<Array<{ requestId: string; data: PluginDataMap }>> {
     const filter = create(PluginDataFilterSchema, {
       Kind: KIND_ACCESS_REQUEST,
       Resource: resource,
       Plugin: plugin,
     });
-    const seq = await this.#unary(RPC.getPluginData, filter);
+    const seq = await this.#unary(RPC.getPluginData, filter, signal);
     const found = [];
     for (const data of seq.PluginData) {
       const entry = data.Spec?.Entries[plugin];
@@ -207,49 +319,65 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     );
   }
 
-  /** ListAccessRequests page by page; GetAccessRequestsV2 on servers without it. */
-  async #listRequests(filter: Partial<{ ID: string; State: WireRequestState }>): Promise<AccessRequest[]> {
+  /** ListAccessRequests page by page; GetAccessRequestsV2 (one answer) on servers without it. */
+  async *#listRequestPages(
+    filter: Partial<{ ID: string; State: WireRequestState }>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<AccessRequest[]> {
     const wireFilter = create(AccessRequestFilterSchema, filter);
+    let startKey = "";
     try {
-      const requests: AccessRequestV3[] = [];
-      let startKey = "";
       do {
         const request = create(ListAccessRequestsRequestSchema, {
           Filter: wireFilter,
           Limit: LIST_PAGE_SIZE,
           StartKey: startKey,
         });
-        const page = await this.#unary(RPC.listAccessRequests, request);
-        requests.push(...page.AccessRequests);
+        const page = await this.#unary(RPC.listAccessRequests, request, signal);
         startKey = page.NextKey;
+        yield page.AccessRequests.map(accessRequestFromWire);
       } while (startKey !== "");
-      return requests.map(accessRequestFromWire);
     } catch (error) {
-      if (!(error instanceof NotImplementedError)) throw error;
-      return (await this.#collectStream(RPC.getAccessRequestsV2, wireFilter)).map(accessRequestFromWire);
+      if (!(error instanceof NotImplementedError) || startKey !== "") throw error;
+      yield (await this.#collectStream(RPC.getAccessRequestsV2, wireFilter, signal)).map(
+        accessRequestFromWire,
+      );
     }
   }
 
+  /** One unary call; an abort cancels it (the promise rejects with the signal's reason). */
   #unary<I extends DescMessage, O extends DescMessage>(
     method: RpcMethod<I, O>,
     request: MessageShape<I>,
+    signal?: AbortSignal,
   ): Promise<MessageShape<O>> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.#grpc.makeUnaryRequest(
+      const onAbort = () => {
+        call.cancel();
+        reject(signal!.reason);
+      };
+      const call = this.#grpc.makeUnaryRequest(
         method.path,
         method.serialize,
         method.deserialize,
         request,
         callMetadata(),
         { deadline: this.#deadline() },
-        (error, response) => error || !response ? reject(fromGrpcError(error)) : resolve(response),
+        (error, response) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (error || !response) reject(fromGrpcError(error));
+          else resolve(response);
+        },
       );
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   async #collectStream<I extends DescMessage, O extends DescMessage>(
     method: RpcMethod<I, O>,
     request: MessageShape<I>,
+    signal?: AbortSignal,
   ): Promise<MessageShape<O>[]> {
     const stream = this.#grpc.makeServerStreamRequest(
       method.path,
@@ -260,10 +388,15 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
       { deadline: this.#deadline() },
     );
     const items: MessageShape<O>[] = [];
+    const cancel = () => stream.cancel();
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
       for await (const item of stream as AsyncIterable<MessageShape<O>>) items.push(item);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw fromGrpcError(error);
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
     return items;
   }
@@ -271,6 +404,11 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   #deadline(): Date {
     return new Date(Date.now() + (this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
   }
+}
+
+/** Teleport's answer when this reviewer already reviewed: a fleet peer got there first. */
+export function isAlreadyReviewed(message: string): boolean {
+  return message.endsWith("has already reviewed this request");
 }
 
 function userOf(credentials: TlsCredentials): string {

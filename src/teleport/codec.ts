@@ -26,11 +26,14 @@ import {
   type PluginDataUpdateParams,
   PluginDataUpdateParamsSchema,
   RequestState as WireRequestState,
+  type ResourceID,
+  type UserV2,
   type WatchKind,
   WatchKindSchema,
 } from "./gen/teleport/legacy/types/types_pb.ts";
 import { type LabelValues, LabelValuesSchema } from "./gen/teleport/legacy/types/wrappers/wrappers_pb.ts";
 import type { AccessRequest, AccessReview, RequestState, WatchEvent } from "../core/types.ts";
+import { KIND_ACCESS_MONITORING_RULE, ruleFromWire } from "./rules_codec.ts";
 
 export const KIND_ACCESS_REQUEST = "access_request";
 
@@ -74,6 +77,11 @@ export function labelValuesFromWire(labels: LabelValues | undefined): Record<str
   return out;
 }
 
+/** A user's traits (`map[string][]string`); a user without traits has an empty map. */
+export function traitsFromWire(user: UserV2): Record<string, string[]> {
+  return labelValuesFromWire(user.Spec?.Traits);
+}
+
 // ---- request state --------------------------------------------------------------
 
 const STATE_NAMES: Record<WireRequestState, RequestState> = {
@@ -106,6 +114,8 @@ function reviewFromWire(review: WireAccessReview): AccessReview {
 
 export function accessRequestFromWire(request: AccessRequestV3): AccessRequest {
   const spec = request.Spec;
+  const expires = timeFromWire(spec?.Expires);
+  const resourceIds = (spec?.RequestedResourceIDs ?? []).map(resourceIdToString);
   return {
     id: request.Metadata?.Name ?? "",
     user: spec?.User ?? "",
@@ -117,7 +127,15 @@ export function accessRequestFromWire(request: AccessRequestV3): AccessRequest {
     systemAnnotations: labelValuesFromWire(spec?.SystemAnnotations),
     reviews: (spec?.Reviews ?? []).map(reviewFromWire),
     suggestedReviewers: [...(spec?.SuggestedReviewers ?? [])],
+    ...(expires ? { expires } : {}),
+    ...(resourceIds.length > 0 ? { requestedResourceIds: resourceIds } : {}),
   };
+}
+
+/** Teleport's ResourceID string form: /cluster/kind/name[/sub-resource]. */
+function resourceIdToString(id: ResourceID): string {
+  const base = `/${id.ClusterName}/${id.Kind}/${id.Name}`;
+  return id.SubResourceName ? `${base}/${id.SubResourceName}` : base;
 }
 
 // ---- reviews ------------------------------------------------------------------------
@@ -172,6 +190,9 @@ export function eventFromWire(event: Event): WatchEvent | undefined {
       return { type: "init", confirmedKinds: kinds.map((kind) => kind.Kind) };
     }
     case Operation.PUT:
+      if (resource.case === "AccessMonitoringRule") {
+        return { type: "rule", kind: KIND_ACCESS_MONITORING_RULE, rule: ruleFromWire(resource.value) };
+      }
       if (resource.case !== "AccessRequest") return undefined;
       return { type: "put", request: accessRequestFromWire(resource.value) };
     case Operation.DELETE:

@@ -5,29 +5,55 @@
  * reviewed this request").
  */
 import { status } from "@grpc/grpc-js";
+import { type Classified, ConflictError, type Failure, type Refusal } from "../core/errors.ts";
 
-export class TeleportError extends Error {
+/** A Teleport failure; `failure` tells the core whether a retry can help (classified once, here). */
+export class TeleportError extends Error implements Classified {
+  /** Unclassified server trouble (INTERNAL, UNKNOWN, ABORTED…) may pass: transient. */
+  readonly failure: Failure = "transient";
+  readonly unavailable: boolean = false;
+  readonly refusal?: Refusal;
   constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-export class NotFoundError extends TeleportError {}
-export class AlreadyExistsError extends TeleportError {}
-export class AccessDeniedError extends TeleportError {}
-/** The plugin-data CAS precondition failed: re-read and retry (see casRetry). */
-export class CompareFailedError extends TeleportError {}
-export class BadParameterError extends TeleportError {}
-export class LimitExceededError extends TeleportError {}
-export class ConnectionProblemError extends TeleportError {}
-export class NotImplementedError extends TeleportError {}
-/** Credentials missing, unreadable, malformed or expired. */
-export class CredentialsError extends TeleportError {}
-/** The Auth Service is older than the plugin supports. */
-export class IncompatibleVersionError extends TeleportError {}
+/** A refusal that retrying cannot change (the request, the permission or the server is wrong). */
+export class PermanentTeleportError extends TeleportError {
+  override readonly failure: Failure = "permanent";
+}
 
-type ErrorClass = new (message: string, code?: status, options?: ErrorOptions) => TeleportError;
+export class NotFoundError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "not-found";
+}
+export class AlreadyExistsError extends PermanentTeleportError {}
+export class AccessDeniedError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "access-denied";
+}
+/** The plugin-data CAS precondition failed: re-read and retry (see casRetry). */
+export class CompareFailedError extends ConflictError {
+  constructor(message: string, readonly grpcCode?: status, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+export class BadParameterError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "invalid";
+}
+export class LimitExceededError extends TeleportError {}
+/** The Auth Service could not be reached or did not answer in time. */
+export class ConnectionProblemError extends TeleportError {
+  override readonly unavailable: boolean = true;
+}
+export class NotImplementedError extends PermanentTeleportError {
+  override readonly refusal: Refusal = "not-implemented";
+}
+/** Credentials missing, unreadable, malformed or expired. */
+export class CredentialsError extends PermanentTeleportError {}
+/** The Auth Service is older than the plugin supports. */
+export class IncompatibleVersionError extends PermanentTeleportError {}
+
+type ErrorClass = new (message: string, code?: status, options?: ErrorOptions) => Error;
 
 const BY_CODE: Partial<Record<status, ErrorClass>> = {
   [status.NOT_FOUND]: NotFoundError,
@@ -55,7 +81,7 @@ function isGrpcStatus(error: unknown): error is GrpcStatusLike {
 
 /** Converts a grpc-js call error into the matching TeleportError (others pass through). */
 export function fromGrpcError(error: unknown): unknown {
-  if (error instanceof TeleportError || !isGrpcStatus(error)) return error;
+  if (error instanceof TeleportError || error instanceof ConflictError || !isGrpcStatus(error)) return error;
   const ErrorType = BY_CODE[error.code] ?? TeleportError;
   // `details` is the server's message; grpc-js prefixes `message` with "<code> <NAME>: ".
   return new ErrorType(error.details || error.message || `gRPC status ${error.code}`, error.code, {

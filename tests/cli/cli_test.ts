@@ -287,3 +287,12 @@ Deno.test("SIGHUP (stub plugin): a valid file is applied, an invalid one is reje
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("review-setup without review.public_url says what is missing in one line and exits 1", async () => {
+  const r = await run(["review-setup", "--config", "-"], filledExample());
+  assert.equal(r.code, 1);
+  assert.deepEqual(lines(r.stderr), [
+    "teleport-pagerduty: error: review-setup needs review.public_url: the https URL at which PagerDuty reaches this plugin",
+  ]);
+  assert.equal(r.stdout, "");
+});

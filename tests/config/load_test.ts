@@ -49,6 +49,20 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
     },
     log: { output: "stderr", severity: "info", format: "text" },
     diag: { addr: "" },
+    review: {
+      enabled: false,
+      listenAddr: "",
+      publicUrl: undefined,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      webhookSecrets: [],
+      approveIds: [],
+      denyIds: [],
+      actionSecrets: { approve: undefined, deny: undefined },
+      services: [],
+      userTrait: "pagerduty_user_id",
+      matchEmail: false,
+    },
     source: path,
   };
   assert.deepEqual(config, expected);

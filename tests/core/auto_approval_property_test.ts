@@ -1,7 +1,7 @@
 /**
  * Auto-approval as a property: over 1,000 random worlds (seeded; the seed and case are
  * printed on failure; replay with AUTO_APPROVAL_SEED=N), the real decision path —
- * annotations → approvalTargets, isBareEmail, PagerDutyBackend.findOnCall over real
+ * annotations → PagerDutyBackend.recipientsOf, then findOnCall (email rule included) over real
  * HTTP against the PagerDuty double — approves exactly when the requester's email
  * matches, case-insensitively, a PagerDuty user on call now in the escalation policy
  * of a listed service. The expectation is computed from the generated world alone.
@@ -10,8 +10,6 @@
  * which no other case's names contain, and the client caches nothing (TTL 0).
  */
 import assert from "node:assert/strict";
-import { approvalTargets } from "../../src/core/annotations.ts";
-import { isBareEmail } from "../../src/core/approval.ts";
 import { PagerDutyBackend } from "../../src/backends/pagerduty/backend.ts";
 import { PagerDutyClient } from "../../src/backends/pagerduty/client.ts";
 import type { AccessRequest } from "../../src/core/types.ts";
@@ -160,13 +158,13 @@ function requestOf(c: Case): AccessRequest {
 
 /** The plugin's decision: what the reconciler does before submitting an approval. */
 async function decide(backend: PagerDutyBackend, request: AccessRequest) {
-  const targets = approvalTargets(request, backend.approvalAnnotation);
-  if (!targets.ok) return { approve: false, services: [] as string[] };
-  if (!isBareEmail(request.user)) return { approve: false, services: [] as string[] };
-  const found = await backend.findOnCall(request.user, targets.values);
-  return found.onCall
-    ? { approve: true, services: [...new Set(found.services)].sort() }
-    : { approve: false, services: [] as string[] };
+  const { approval } = backend.recipientsOf(request);
+  if (approval.length === 0) return { approve: false, services: [] as string[] };
+  const found = await backend.findOnCall(request, approval, AbortSignal.timeout(10_000));
+  if (!found.onCall) return { approve: false, services: [] as string[] };
+  // The review reason ends with the services the requester is on call in.
+  const services = found.reason.slice(found.reason.indexOf("service(s) ") + "service(s) ".length).split(",");
+  return { approve: true, services: [...new Set(services)].sort() };
 }
 
 Deno.test("auto-approval: approves exactly the on-call requesters of listed services (1,000 random worlds)", async () => {

@@ -283,3 +283,40 @@ function notifyOnly(): Record<string, string[]> {
 function closing(client: TeleportClient): TeleportClient & Disposable {
   return Object.assign(client, { [Symbol.dispose]: () => client.close() });
 }
+
+Deno.test("a stop in the middle of a 5,000-request burst cancels the passes in hand and sends nothing after", async () => {
+  await using suite = await startSuite({ startPlugin: false });
+  // Slow answers keep many passes in flight when the stop comes.
+  suite.world.pagerduty.injectLatency({ method: "POST", pathPrefix: "/incidents" }, 200);
+  const ids = Array.from({ length: 5_000 }, () => suite.request({ systemAnnotations: notifyOnly() }));
+  const running = await suite.world.startPlugin();
+  await allIncidents(suite, 50);
+  await running.stop();
+  const stoppedAt = performance.now();
+  const posts = () => suite.world.pagerduty.requests.filter((r) => r.method === "POST").length;
+  const postsAtStop = posts();
+  // Any request the plugin had sent would already be recorded: its clients are closed.
+  assert.ok(
+    suite.world.pagerduty.requests.every((r) => r.at <= stoppedAt),
+    "a call reached PagerDuty after the stop",
+  );
+  assert.ok(suite.world.pagerduty.incidents().length < ids.length, "work not started was dropped");
+  // Nothing half-done is recorded as done, and every lease taken was given back.
+  for (const id of ids) {
+    const data = suite.world.teleport.pluginData(id, "pagerduty");
+    if (!data) continue;
+    assert.equal(data.lease ?? "", "", `lease of ${id}`);
+    if (data.incident_id) {
+      assert.ok(
+        ledger(suite.world).get(id)?.some((i) => i.id === data.incident_id),
+        `recorded incident of ${id}`,
+      );
+    }
+  }
+  // A new instance finishes the rest: every request ends with exactly one incident.
+  await suite.world.startPlugin();
+  suite.world.pagerduty.clearFaults();
+  await allIncidents(suite, ids.length, 120_000);
+  assertOneIncidentEach(suite.world, ids);
+  assert.ok(posts() >= postsAtStop);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isIdle, NOTHING, planWork, type RequestView } from "../../src/core/plan.ts";
-import { EMPTY_STATE, type PluginState } from "../../src/core/plugin_data.ts";
+import { emptyState, type PluginState } from "../../src/core/state.ts";
 import type { AccessRequest, AccessReview } from "../../src/core/types.ts";
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
@@ -20,17 +20,19 @@ function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
 
 const review = (author: string): AccessReview => ({ author, proposedState: "APPROVED", reason: "okay" });
 const live = (r: AccessRequest): RequestView => ({ kind: "live", request: r });
-const state = (s: Partial<PluginState>): PluginState => ({ ...EMPTY_STATE, ...s });
+const state = (s: Partial<PluginState>): PluginState => ({ ...emptyState(), ...s });
+/** A recorded incident in service `key` (ids as PagerDuty's codec keeps them). */
+const incident = (key: string, id: string) => ({ key, ids: { incident_id: id } });
 const NOTIFY = ["Teleport Notifications"];
 
 Deno.test("a new pending request owes an incident in each notify target", () => {
   const plan = planWork({
     view: live(request()),
     state: null,
-    notifyTargets: ["A", "B"],
-    approvalTargets: [],
+    notificationKeys: ["A", "B"],
+    approvalRecipients: [],
   });
-  assert.deepEqual(plan.createIncidents, ["A", "B"]);
+  assert.deepEqual(plan.notify, ["A", "B"]);
   assert.equal(plan.approve, false);
 });
 
@@ -38,41 +40,49 @@ Deno.test("a pending request with an incident owes only the reviews not yet post
   const reviews = [review("r1"), review("r2"), review("r3")];
   const plan = planWork({
     view: live(request({ reviews })),
-    state: state({ incidentId: "I1", target: "Teleport Notifications", reviewsCount: 1 }),
-    notifyTargets: NOTIFY,
-    approvalTargets: [],
+    state: state({ notifications: [incident("Teleport Notifications", "I1")], reviewsCount: 1 }),
+    notificationKeys: NOTIFY,
+    approvalRecipients: [],
   });
-  assert.deepEqual(plan.createIncidents, []);
+  assert.deepEqual(plan.notify, []);
   assert.deepEqual(plan.notes, reviews.slice(1));
 });
 
 Deno.test("an incident created by the Go plugin (no target recorded) counts for the first target", () => {
   const plan = planWork({
     view: live(request()),
-    state: state({ incidentId: "I1" }),
-    notifyTargets: ["A", "B"],
-    approvalTargets: [],
+    state: state({ notifications: [incident("", "I1")] }),
+    notificationKeys: ["A", "B"],
+    approvalRecipients: [],
   });
-  assert.deepEqual(plan.createIncidents, ["B"]);
+  assert.deepEqual(plan.notify, ["B"]);
 });
 
 Deno.test("the on-call check is owed once, when approval services are annotated", () => {
   const view = live(request());
-  assert.equal(planWork({ view, state: null, notifyTargets: [], approvalTargets: ["S1"] }).approve, true);
   assert.equal(
-    planWork({ view, state: state({ approvalChecked: true }), notifyTargets: [], approvalTargets: ["S1"] })
+    planWork({ view, state: null, notificationKeys: [], approvalRecipients: ["S1"] }).approve,
+    true,
+  );
+  assert.equal(
+    planWork({
+      view,
+      state: state({ approvalChecked: true }),
+      notificationKeys: [],
+      approvalRecipients: ["S1"],
+    })
       .approve,
     false,
   );
-  assert.ok(isIdle(planWork({ view, state: null, notifyTargets: [], approvalTargets: [] })));
+  assert.ok(isIdle(planWork({ view, state: null, notificationKeys: [], approvalRecipients: [] })));
 });
 
 Deno.test("without notify targets, reviews are not owed as notes", () => {
   const plan = planWork({
     view: live(request({ reviews: [review("r1")] })),
     state: null,
-    notifyTargets: [],
-    approvalTargets: ["S1"],
+    notificationKeys: [],
+    approvalRecipients: ["S1"],
   });
   assert.deepEqual(plan.notes, []);
 });
@@ -80,9 +90,9 @@ Deno.test("without notify targets, reviews are not owed as notes", () => {
 Deno.test("an approved request with an open incident owes its notes, then the resolution", () => {
   const plan = planWork({
     view: live(request({ state: "APPROVED", resolveReason: "okay", reviews: [review("r1")] })),
-    state: state({ incidentId: "I1", target: "Teleport Notifications" }),
-    notifyTargets: NOTIFY,
-    approvalTargets: [],
+    state: state({ notifications: [incident("Teleport Notifications", "I1")] }),
+    notificationKeys: NOTIFY,
+    approvalRecipients: [],
   });
   assert.deepEqual(plan.notes.length, 1);
   assert.deepEqual(plan.resolve, { tag: "approved", reason: "okay" });
@@ -92,9 +102,9 @@ Deno.test("denied and promoted map to their tags", () => {
   for (const [teleportState, tag] of [["DENIED", "denied"], ["PROMOTED", "promoted"]] as const) {
     const plan = planWork({
       view: live(request({ state: teleportState })),
-      state: state({ incidentId: "I1" }),
-      notifyTargets: NOTIFY,
-      approvalTargets: [],
+      state: state({ notifications: [incident("", "I1")] }),
+      notificationKeys: NOTIFY,
+      approvalRecipients: [],
     });
     assert.equal(plan.resolve?.tag, tag);
   }
@@ -104,17 +114,22 @@ Deno.test("a resolved request the plugin never took on owes nothing", () => {
   const plan = planWork({
     view: live(request({ state: "APPROVED" })),
     state: null,
-    notifyTargets: NOTIFY,
-    approvalTargets: ["S1"],
+    notificationKeys: NOTIFY,
+    approvalRecipients: ["S1"],
   });
   assert.deepEqual(plan, NOTHING);
 });
 
 Deno.test("an already resolved incident owes nothing, whatever happens next", () => {
-  const done = state({ incidentId: "I1", resolution: "approved" });
+  const done = state({ notifications: [incident("A", "I1")], resolution: "approved" });
   assert.ok(
     isIdle(
-      planWork({ view: { kind: "gone", id: "req-1" }, state: done, notifyTargets: [], approvalTargets: [] }),
+      planWork({
+        view: { kind: "gone", id: "req-1" },
+        state: done,
+        notificationKeys: [],
+        approvalRecipients: [],
+      }),
     ),
   );
 });
@@ -122,45 +137,51 @@ Deno.test("an already resolved incident owes nothing, whatever happens next", ()
 Deno.test("a deleted request resolves its incident as expired, found from plugin data", () => {
   const plan = planWork({
     view: { kind: "gone", id: "req-1" },
-    state: state({
-      incidentId: "I1",
-      target: "A",
-      extraIncidents: [{ target: "B", serviceId: "S", incidentId: "I2" }],
-    }),
-    notifyTargets: [],
-    approvalTargets: [],
+    state: state({ notifications: [incident("A", "I1"), incident("B", "I2")] }),
+    notificationKeys: ["A", "B"],
+    approvalRecipients: [],
   });
   assert.deepEqual(plan.resolve, { tag: "expired", reason: "" });
-  assert.deepEqual(plan.createIncidents, []);
+  assert.deepEqual(plan.notify, []);
 });
 
 Deno.test("a claim whose incident was never created is completed before resolving", () => {
   const plan = planWork({
     view: { kind: "gone", id: "req-1" },
-    state: state({ target: "A", user: "u@example.com" }),
-    notifyTargets: [],
-    approvalTargets: [],
+    state: state({ recipients: ["A"], user: "u@example.com" }),
+    notificationKeys: ["A"],
+    approvalRecipients: [],
   });
-  assert.deepEqual(plan.createIncidents, ["A"]);
+  assert.deepEqual(plan.notify, ["A"]);
   assert.equal(plan.resolve?.tag, "expired");
 });
 
-Deno.test("a claim made only for the approval check owes no resolution", () => {
+Deno.test("a claim made only for the approval check owes no resolution, only to be marked finished", () => {
   const plan = planWork({
     view: live(request({ state: "APPROVED" })),
     state: state({ approvalChecked: true }),
-    notifyTargets: [],
-    approvalTargets: ["S1"],
+    notificationKeys: [],
+    approvalRecipients: ["S1"],
   });
-  assert.ok(isIdle(plan));
+  assert.deepEqual(plan, { ...NOTHING, finish: true });
+});
+
+Deno.test("a request marked finished owes nothing, even when it resolves later", () => {
+  const plan = planWork({
+    view: live(request({ state: "DENIED" })),
+    state: state({ notifications: [incident("A", "I1")], finished: true }),
+    notificationKeys: ["A"],
+    approvalRecipients: [],
+  });
+  assert.deepEqual(plan, NOTHING);
 });
 
 Deno.test("a NONE state request owes nothing", () => {
   const plan = planWork({
     view: live(request({ state: "NONE" })),
-    state: state({ incidentId: "I1" }),
-    notifyTargets: NOTIFY,
-    approvalTargets: [],
+    state: state({ notifications: [incident("", "I1")] }),
+    notificationKeys: NOTIFY,
+    approvalRecipients: [],
   });
   assert.ok(isIdle(plan));
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { WatchEvent } from "../../src/core/types.ts";
-import { type Harness, isInit, startHarness, takeUntil } from "./harness.ts";
+import { type Harness, isInit, PLUGIN_USER, startHarness, takeUntil } from "./harness.ts";
 import type { TeleportClientOptions } from "../../src/teleport/client.ts";
 import { ConnectionProblemError } from "../../src/teleport/errors.ts";
 
@@ -40,8 +40,16 @@ async function resyncedAndLive(h: Harness, events: AsyncIterator<WatchEvent>, us
   await live(h, events, user);
 }
 
-Deno.test("the first event is INIT with only the kinds the server accepted", async () => {
+Deno.test("the first event is INIT with the kinds the server accepted", async () => {
   await using h = await startHarness();
+  await using watch = openWatch(h);
+  const [init] = await takeUntil(watch.events, isInit);
+  assert.deepEqual(init, { type: "init", confirmedKinds: KINDS });
+});
+
+Deno.test("a kind the plugin may not read is left out of INIT (partial success), not an error", async () => {
+  await using h = await startHarness();
+  h.double.denyAccess(PLUGIN_USER, "access_monitoring_rule");
   await using watch = openWatch(h);
   const [init] = await takeUntil(watch.events, isInit);
   assert.deepEqual(init, { type: "init", confirmedKinds: ["access_request"] });

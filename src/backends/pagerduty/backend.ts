@@ -1,86 +1,96 @@
-/** PagerDuty as the core's incident backend: services are the notify and approval targets. */
+/** PagerDuty as the core's backend: services are the recipients, one incident per service. */
 import type {
-  IncidentBackend,
-  IncidentRef,
+  Backend,
+  Note,
   NoteOptions,
+  Notification,
   OnCallResult,
+  RequestRecipients,
   Resolution,
 } from "../../core/backend.ts";
-import type { AccessRequest, AccessReview } from "../../core/types.ts";
+import { PermanentError } from "../../core/errors.ts";
+import { approvalTargets, notifyTargets } from "../../core/annotations.ts";
+import type { AccessRequest } from "../../core/types.ts";
+import { approvalReason, isBareEmail } from "./approval.ts";
 import type { PagerDutyClient, PagerDutyService } from "./client.ts";
-import { incidentDetails, incidentTitle, resolutionNote, reviewNote } from "./texts.ts";
+import { incidentNotification, pagerDutyCodec } from "./plugin_data.ts";
+import { incidentDetails, incidentTitle, resolutionNote, reviewNote, wouldApproveNote } from "./texts.ts";
 
 export interface RequestAnnotations {
   notifyService: string;
   services: string;
 }
 
-export class PagerDutyBackend implements IncidentBackend {
+export class PagerDutyBackend implements Backend {
   readonly pluginName = "pagerduty";
-  readonly notifyAnnotation: string;
-  readonly approvalAnnotation: string;
+  readonly notificationNoun = "PagerDuty incident";
+  readonly codec = pagerDutyCodec;
   readonly #client: PagerDutyClient;
+  readonly #annotations: RequestAnnotations;
 
   constructor(client: PagerDutyClient, annotations: RequestAnnotations) {
     this.#client = client;
-    this.notifyAnnotation = annotations.notifyService;
-    this.approvalAnnotation = annotations.services;
+    this.#annotations = annotations;
   }
 
-  async healthCheck(signal?: AbortSignal): Promise<void> {
+  /** Checks the API key with a harmless read. */
+  async healthCheck(signal: AbortSignal): Promise<void> {
     await this.#client.healthCheck({ signal });
   }
 
-  async createIncident(
-    target: string,
+  /** Services from the notify annotation (in order) and the approval annotation (sorted), as upstream. */
+  recipientsOf(request: AccessRequest): RequestRecipients {
+    const notify = notifyTargets(request, this.#annotations.notifyService);
+    const approval = approvalTargets(request, this.#annotations.services);
+    const skipped = [
+      ...(notify.ok ? [] : [`Skipping the notification: ${notify.why}`]),
+      ...(approval.ok ? [] : [`Skipping the approval: ${approval.why}`]),
+    ];
+    return { notify: notify.ok ? notify.values : [], approval: approval.ok ? approval.values : [], skipped };
+  }
+
+  /** One incident per service. */
+  notificationKeys(recipients: string[]): string[] {
+    return recipients;
+  }
+
+  async notify(
+    key: string,
+    _recipients: string[],
     request: AccessRequest,
     link: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<IncidentRef> {
-    const service = await this.#client.findServiceByName(target, { signal });
-    if (!service) throw new Error(`failed to find pagerduty service by name ${target}`);
+    signal: AbortSignal,
+  ): Promise<Notification> {
+    const service = await this.#client.findServiceByName(key, { signal });
+    if (!service) throw new PermanentError(`failed to find pagerduty service by name ${key}`);
     const incident = await this.#client.createIncident({
       serviceId: service.id,
       requestId: request.id,
       title: incidentTitle(request.user),
       details: incidentDetails(request, link),
     }, { signal });
-    return { target, serviceId: service.id, incidentId: incident.id };
+    return incidentNotification(key, service.id, incident.id);
   }
 
-  async postReviewNote(
-    incident: IncidentRef,
-    review: AccessReview,
-    options: NoteOptions = {},
-  ): Promise<void> {
-    await this.#postNote(incident, reviewNote(review), options);
-  }
-
-  async postResolutionNote(
-    incident: IncidentRef,
-    resolution: Resolution,
-    options: NoteOptions = {},
-  ): Promise<void> {
-    await this.#postNote(incident, resolutionNote(resolution.tag, resolution.reason), options);
-  }
-
-  async #postNote(
-    incident: IncidentRef,
-    content: string,
+  async annotate(
+    notification: Notification,
+    note: Note,
     { signal, unlessPosted }: NoteOptions,
   ): Promise<void> {
-    if (unlessPosted && (await this.#client.listNotes(incident.incidentId, { signal })).includes(content)) {
-      return;
-    }
-    await this.#client.addNote(incident.incidentId, content, { signal });
+    const incidentId = notification.ids.incident_id;
+    const content = noteText(note);
+    if (unlessPosted && (await this.#client.listNotes(incidentId, { signal })).includes(content)) return;
+    await this.#client.addNote(incidentId, content, { signal });
   }
 
-  async closeIncident(incident: IncidentRef, signal?: AbortSignal): Promise<void> {
-    await this.#client.resolveIncident(incident.incidentId, { signal });
+  async resolve(notification: Notification, _resolution: Resolution, signal: AbortSignal): Promise<void> {
+    await this.#client.resolveIncident(notification.ids.incident_id, { signal });
   }
 
   /** On call now, at any escalation level, in the escalation policy of one of the services. */
-  async findOnCall(email: string, targets: string[], signal?: AbortSignal): Promise<OnCallResult> {
+  async findOnCall(request: AccessRequest, targets: string[], signal: AbortSignal): Promise<OnCallResult> {
+    const email = request.user;
+    if (!isBareEmail(email)) return { onCall: false, why: `"${email}" does not look like a valid email` };
     const user = await this.#client.findUserByEmail(email, { signal });
     if (!user) return { onCall: false, why: "email is not found" };
     const services: PagerDutyService[] = [];
@@ -98,6 +108,22 @@ export class PagerDutyBackend implements IncidentBackend {
     const onCallPolicies = await this.#client.onCallPolicies(user.id, [...byPolicy.keys()], { signal });
     if (onCallPolicies.length === 0) return { onCall: false, why: "user is not on call" };
     const names = onCallPolicies.flatMap((policy) => byPolicy.get(policy)!.map((s) => s.name));
-    return { onCall: true, userName: user.name, userEmail: user.email, services: names };
+    return { onCall: true, reason: approvalReason(user.name, user.email, names) };
+  }
+
+  /** The Go plugin's field names. */
+  logFields(notification: Notification): Record<string, string> {
+    return { pd_incident_id: notification.ids.incident_id ?? "", pd_service_name: notification.key };
+  }
+}
+
+function noteText(note: Note): string {
+  switch (note.kind) {
+    case "review":
+      return reviewNote(note.review);
+    case "resolution":
+      return resolutionNote(note.resolution.tag, note.resolution.reason);
+    case "would-approve":
+      return wouldApproveNote(note.reason);
   }
 }

@@ -67,6 +67,11 @@ export class PagerDutyError extends Error {
   get retryable(): boolean {
     return RETRYABLE_KINDS.has(this.kind);
   }
+
+  /** For the core: transient failures are retried with backoff, permanent ones recorded (408 is transient). */
+  get failure(): "transient" | "permanent" {
+    return this.retryable || this.status === 408 ? "transient" : "permanent";
+  }
 }
 
 /** 401/403: the API key is wrong, revoked, or lacks the permission. */

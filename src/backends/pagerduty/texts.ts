@@ -82,3 +82,8 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   const { read } = encoder.encodeInto(text, budget);
   return text.slice(0, read) + TRUNCATION_MARK;
 }
+
+/** The note of an auto-approval dry run: what the plugin would have done, and why. */
+export function wouldApproveNote(reason: string): string {
+  return `Auto-approval dry run: the plugin would have approved this request.\nReason: ${reason}`;
+}

@@ -11,6 +11,7 @@
  * The HTTP server lives in a Worker and answers from the latest snapshot (see
  * worker.ts): no request ever waits for, or takes a turn of, the plugin's loop.
  */
+import { splitHostPort } from "../../http/host_port.ts";
 import { getLog } from "../logging.ts";
 import { assessReadiness, type ComponentProbe } from "./readiness.ts";
 import { diagWorkerUrl, type FromWorker, type ToWorker } from "./worker.ts";
@@ -104,10 +105,4 @@ export async function serveDiag(
       worker.terminate();
     },
   };
-}
-
-/** `host:port` or `[v6]:port` → hostname and port (the schema has validated the shape). */
-export function splitHostPort(addr: string): { hostname: string; port: number } {
-  const colon = addr.lastIndexOf(":");
-  return { hostname: addr.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(addr.slice(colon + 1)) };
 }

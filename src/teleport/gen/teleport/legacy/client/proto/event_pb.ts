@@ -8,6 +8,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { AccessMonitoringRule } from "../../../accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
+import { file_teleport_accessmonitoringrules_v1_access_monitoring_rules } from "../../../accessmonitoringrules/v1/access_monitoring_rules_pb.ts";
 import type { AccessRequestV3, ResourceHeader, WatchStatusV1 } from "../../types/types_pb.ts";
 import { file_teleport_legacy_types_types } from "../../types/types_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/legacy/client/proto/event.proto.
  */
 export const file_teleport_legacy_client_proto_event: GenFile = /*@__PURE__*/
-  fileDesc("Cih0ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2V2ZW50LnByb3RvEgVwcm90byLCAQoFRXZlbnQSHgoEVHlwZRgBIAEoDjIQLnByb3RvLk9wZXJhdGlvbhIvCg5SZXNvdXJjZUhlYWRlchgCIAEoCzIVLnR5cGVzLlJlc291cmNlSGVhZGVySAASLwoNQWNjZXNzUmVxdWVzdBgOIAEoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWM0gAEisKC1dhdGNoU3RhdHVzGCsgASgLMhQudHlwZXMuV2F0Y2hTdGF0dXNWMUgAQgoKCFJlc291cmNlKioKCU9wZXJhdGlvbhIICgRJTklUEAASBwoDUFVUEAESCgoGREVMRVRFEAJiBnByb3RvMw", [file_teleport_legacy_types_types]);
+  fileDesc("Cih0ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2V2ZW50LnByb3RvEgVwcm90byKbAgoFRXZlbnQSHgoEVHlwZRgBIAEoDjIQLnByb3RvLk9wZXJhdGlvbhIvCg5SZXNvdXJjZUhlYWRlchgCIAEoCzIVLnR5cGVzLlJlc291cmNlSGVhZGVySAASLwoNQWNjZXNzUmVxdWVzdBgOIAEoCzIWLnR5cGVzLkFjY2Vzc1JlcXVlc3RWM0gAEisKC1dhdGNoU3RhdHVzGCsgASgLMhQudHlwZXMuV2F0Y2hTdGF0dXNWMUgAElcKFEFjY2Vzc01vbml0b3JpbmdSdWxlGDYgASgLMjcudGVsZXBvcnQuYWNjZXNzbW9uaXRvcmluZ3J1bGVzLnYxLkFjY2Vzc01vbml0b3JpbmdSdWxlSABCCgoIUmVzb3VyY2UqKgoJT3BlcmF0aW9uEggKBElOSVQQABIHCgNQVVQQARIKCgZERUxFVEUQAmIGcHJvdG8z", [file_teleport_accessmonitoringrules_v1_access_monitoring_rules, file_teleport_legacy_types_types]);
 
 /**
  * @generated from message proto.Event
@@ -48,6 +50,12 @@ export type Event = Message<"proto.Event"> & {
      */
     value: WatchStatusV1;
     case: "WatchStatus";
+  } | {
+    /**
+     * @generated from field: teleport.accessmonitoringrules.v1.AccessMonitoringRule AccessMonitoringRule = 54;
+     */
+    value: AccessMonitoringRule;
+    case: "AccessMonitoringRule";
   } | { case: undefined; value?: undefined };
 };
 

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import {
   decodePluginState,
-  EMPTY_STATE,
   encodePluginState,
   GO_KEYS,
-  type PluginState,
-} from "../../src/core/plugin_data.ts";
+  incidentNotification,
+} from "../../../src/backends/pagerduty/plugin_data.ts";
+import { emptyState, type PluginState } from "../../../src/core/state.ts";
+
+const EMPTY_STATE = emptyState();
 
 // The upstream plugindata_test.go sample: 2021-06-01 13:27:17 UTC.
 const SAMPLE: PluginState = {
   ...EMPTY_STATE,
-  incidentId: "INCIDENT1",
-  serviceId: "SERVICE1",
+  notifications: [incidentNotification("", "SERVICE1", "INCIDENT1")],
   user: "user-foo",
   roles: ["role-foo", "role-bar"],
   created: 1622554037,
@@ -21,7 +22,7 @@ const SAMPLE: PluginState = {
   resolveReason: "foo ok",
 };
 
-const SAMPLE_GO_MAP = {
+const SAMPLE_GO_MAP: Record<string, string> = {
   incident_id: "INCIDENT1",
   service_id: "SERVICE1",
   user: "user-foo",
@@ -56,19 +57,35 @@ Deno.test("a missing or empty map decodes to the empty state", () => {
 Deno.test("our additions round-trip in keys the Go plugin never writes", () => {
   const state: PluginState = {
     ...SAMPLE,
-    target: "Teleport Notifications",
-    extraIncidents: [{ target: "Second", serviceId: "S2", incidentId: "I2" }],
+    notifications: [
+      incidentNotification("Teleport Notifications", "SERVICE1", "INCIDENT1"),
+      incidentNotification("Second", "S2", "I2"),
+    ],
+    recipients: ["Teleport Notifications", "Second"],
     lease: "host-1@1700000000000",
     resolutionNoted: true,
     approvalChecked: true,
+    verifyNotes: true,
+    finished: true,
+    failure: "failed to find pagerduty service by name Third",
   };
   const encoded = encodePluginState(state);
   assert.deepEqual(decodePluginState(encoded), state);
-  assert.ok(!GO_KEYS.some((k) => ["target", "extra_incidents", "lease"].includes(k)));
+  const ours = ["target", "extra_incidents", "recipients", "lease", "verify_notes", "finished", "failure"];
+  assert.ok(!GO_KEYS.some((k: string) => ours.includes(k)));
+});
+
+Deno.test("the extra incidents keep the format earlier versions wrote", () => {
+  const encoded = encodePluginState({
+    ...SAMPLE,
+    notifications: [incidentNotification("A", "S1", "I1"), incidentNotification("B", "S2", "I2")],
+  });
+  assert.equal(encoded.target, "A");
+  assert.equal(encoded.extra_incidents, '[{"target":"B","serviceId":"S2","incidentId":"I2"}]');
 });
 
 Deno.test("an unknown resolution or a hand-edited extra list decodes safely", () => {
   const state = decodePluginState({ resolution: "maybe", extra_incidents: "{not json" });
   assert.equal(state.resolution, "");
-  assert.deepEqual(state.extraIncidents, []);
+  assert.deepEqual(state.notifications, []);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { approvalReason, isAlreadyReviewed, isBareEmail } from "../../src/core/approval.ts";
+import { approvalReason, isBareEmail } from "../../../src/backends/pagerduty/approval.ts";
+import { isAlreadyReviewed } from "../../../src/teleport/client.ts";
 
 Deno.test("a requester name must be a bare email address to be matched", () => {
   for (const ok of ["alice@example.com", "a.b+c@sub.example.org", "x@localhost"]) {

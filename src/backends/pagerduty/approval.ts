@@ -1,4 +1,4 @@
-/** Decisions of the on-call auto-approval that need no I/O. */
+/** PagerDuty's on-call auto-approval rules that need no I/O: who may be looked up, and the wording. */
 
 const ATEXT = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~\\u0080-\\uFFFF]+";
 const DOT_ATOM = `${ATEXT}(?:\\.${ATEXT})*`;
@@ -13,13 +13,9 @@ export function isBareEmail(value: string): boolean {
   return BARE_EMAIL.test(value);
 }
 
+/** The review reason of an auto-approval, worded as the Go plugin words it. */
 export function approvalReason(userName: string, userEmail: string, services: string[]): string {
   return `Access requested by user ${userName} (${userEmail}) who is on call in service(s) ${
     services.join(",")
   }`;
-}
-
-/** Teleport's answer when this reviewer already reviewed: a fleet peer got there first. */
-export function isAlreadyReviewed(message: string): boolean {
-  return message.endsWith("has already reviewed this request");
 }
