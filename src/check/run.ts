@@ -9,9 +9,10 @@ export async function runChecks(path: string, backend: BackendCheck, now = new D
   const { config, items } = await checkConfigFile(path);
   if (!config) return items;
   items.push(...await checkCredentialFiles(config.teleport, now));
-  const teleport = await checkTeleport(config);
+  const teleport = await checkTeleport(config, backend.name);
   items.push(...teleport.items);
-  const targets = teleport.roles && collectTargets(teleport.roles, backend.annotations(config));
+  const targets = teleport.roles &&
+    collectTargets(teleport.roles, backend.annotations(config), teleport.rules);
   items.push(...await backend.check(config, targets));
   return items;
 }

@@ -7,6 +7,7 @@ import type { Config } from "../config/types.ts";
 import { TeleportClient } from "../teleport/client.ts";
 import { AccessDeniedError, IncompatibleVersionError, NotImplementedError } from "../teleport/errors.ts";
 import type { Role } from "../teleport/roles.ts";
+import type { AccessMonitoringRule } from "../core/types.ts";
 import { checkPermissions } from "./permissions.ts";
 import { type CheckItem, error, ok, warning } from "./report.ts";
 
@@ -14,12 +15,14 @@ export interface TeleportFindings {
   items: CheckItem[];
   /** Every role, when they could be read. */
   roles?: Role[];
+  /** The Access Monitoring Rules that notify through this plugin (empty when unreadable). */
+  rules: AccessMonitoringRule[];
 }
 
 const CALL_TIMEOUT_MS = 10_000;
 
-/** Connects, pings, reads the plugin's roles and all roles. */
-export async function checkTeleport(config: Config): Promise<TeleportFindings> {
+/** Connects, pings, reads the plugin's roles, all roles and the rules notifying through `plugin`. */
+export async function checkTeleport(config: Config, plugin: string): Promise<TeleportFindings> {
   const addr = config.teleport.addr;
   let client: TeleportClient;
   try {
@@ -30,6 +33,7 @@ export async function checkTeleport(config: Config): Promise<TeleportFindings> {
   } catch (err) {
     return {
       items: [error("teleport.connect", (err as Error).message, "fix the credentials in [teleport]")],
+      rules: [],
     };
   }
   const items: CheckItem[] = [];
@@ -49,7 +53,7 @@ export async function checkTeleport(config: Config): Promise<TeleportFindings> {
           ),
         );
       }
-      return { items };
+      return { items, rules: [] };
     }
     items.push(ok("teleport.reachable", `Teleport at ${addr} answered as user ${client.user}`));
     items.push(ok("teleport.version", `server version ${pong.serverVersion}`));
@@ -80,10 +84,11 @@ export async function checkTeleport(config: Config): Promise<TeleportFindings> {
       );
     }
 
+    const rules = await readRules(client, plugin, items);
     try {
       const roles = await client.roles();
       items.push(ok("teleport.roles", `read ${roles.length} roles`));
-      return { items, roles };
+      return { items, roles, rules };
     } catch (err) {
       const fix = err instanceof AccessDeniedError
         ? "add the rule {resources: [role], verbs: [list, read]} to the plugin's role (the preset access-plugin role has it)"
@@ -95,9 +100,42 @@ export async function checkTeleport(config: Config): Promise<TeleportFindings> {
           fix,
         ),
       );
-      return { items };
+      return { items, rules };
     }
   } finally {
     client.close();
+  }
+}
+
+/** The rules notifying through `plugin`; unreadable rules are reported by the permission items. */
+async function readRules(
+  client: TeleportClient,
+  plugin: string,
+  items: CheckItem[],
+): Promise<AccessMonitoringRule[]> {
+  try {
+    const rules = await client.listAccessMonitoringRules(plugin);
+    items.push(
+      ok(
+        "teleport.access_monitoring_rules",
+        `${rules.length} Access Monitoring Rule(s) notify through ${plugin}`,
+      ),
+    );
+    return rules;
+  } catch (err) {
+    if (err instanceof NotImplementedError) {
+      items.push(
+        ok("teleport.access_monitoring_rules", "this Teleport has no Access Monitoring Rules (before v17)"),
+      );
+    } else if (!(err instanceof AccessDeniedError)) {
+      items.push(
+        warning(
+          "teleport.access_monitoring_rules",
+          `cannot list Access Monitoring Rules: ${(err as Error).message}`,
+          "retry; check the Auth Service logs",
+        ),
+      );
+    }
+    return [];
   }
 }

@@ -102,6 +102,7 @@ Deno.test("a healthy setup: every item ok", async () => {
       "teleport.permissions.access_monitoring_rule",
       "teleport.permissions.review_requests",
       "teleport.roles",
+      "teleport.access_monitoring_rules",
       "pagerduty.api_key",
       "pagerduty.write_access",
       "pagerduty.user_email",
@@ -263,6 +264,36 @@ Deno.test("mistake: a service name with a typo gets the nearest name suggested",
     problem.message,
     /no PagerDuty service is named "Teleport Acess" \(annotation pagerduty_notify_service in role requester\); did you mean "Teleport Access"\?/,
   );
+});
+
+Deno.test("mistake: an Access Monitoring Rule names a service that does not exist", async () => {
+  await using setup = await healthySetup();
+  setup.world.teleport.upsertRule({
+    name: "oncall-db",
+    subjects: ["access_request"],
+    condition: 'access_request.spec.roles.contains("db-admin")',
+    notification: { name: "pagerduty", recipients: ["Databses"] },
+    schedules: {},
+  });
+  const problem = onlyProblem(await setup.run());
+  assert.deepEqual([problem.id, problem.status], ["pagerduty.service", "error"]);
+  assert.match(
+    problem.message,
+    /"Databses" \(Access Monitoring Rule oncall-db\); did you mean "Databases"\?/,
+  );
+});
+
+Deno.test("a rule alone routes requests: no notify annotation needed", async () => {
+  await using setup = await healthySetup();
+  setup.world.teleport.deleteRole("requester");
+  setup.world.teleport.upsertRule({
+    name: "all",
+    subjects: ["access_request"],
+    condition: "true",
+    notification: { name: "pagerduty", recipients: [SERVICE] },
+    schedules: {},
+  });
+  assert.deepEqual(problems(await setup.run()), []);
 });
 
 Deno.test("mistake: no role sets the notify-service annotation", async () => {

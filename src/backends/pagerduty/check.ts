@@ -3,7 +3,7 @@
  * user, and every service named in the roles' request annotations exists (with the
  * nearest name for a typo). Reads only; the write-access probe changes nothing.
  */
-import type { AnnotationTargets, BackendCheck, TargetAnnotation } from "../../check/backend.ts";
+import type { BackendCheck, NamedTargets, TargetAnnotation } from "../../check/backend.ts";
 import { type CheckItem, error, ok, warning } from "../../check/report.ts";
 import { nearestName } from "../../check/suggest.ts";
 import type { Config } from "../../config/types.ts";
@@ -17,9 +17,9 @@ export const pagerDutyCheck: BackendCheck = {
   name: "pagerduty",
   annotations(config: Config): TargetAnnotation[] {
     const { notifyService, services } = config.pagerduty.requestAnnotations;
-    return [{ key: notifyService, names: "service" }, { key: services, names: "service" }];
+    return [{ key: notifyService, routes: true }, { key: services, routes: false }];
   },
-  async check(config: Config, targets: AnnotationTargets | undefined): Promise<CheckItem[]> {
+  async check(config: Config, targets: NamedTargets | undefined): Promise<CheckItem[]> {
     using client = new PagerDutyClient(config.pagerduty, { retry: CHECK_RETRY });
     const endpoint = config.pagerduty.apiEndpoint;
     const items: CheckItem[] = [];
@@ -91,23 +91,14 @@ export const pagerDutyCheck: BackendCheck = {
 async function checkServices(
   client: PagerDutyClient,
   config: Config,
-  targets: AnnotationTargets,
+  targets: NamedTargets,
 ): Promise<CheckItem[]> {
   const { notifyService } = config.pagerduty.requestAnnotations;
-  const named = new Map<string, { annotations: Set<string>; roles: Set<string> }>();
-  for (const [key, values] of targets) {
-    for (const [value, roles] of values) {
-      const entry = named.get(value) ?? { annotations: new Set(), roles: new Set() };
-      entry.annotations.add(key);
-      roles.forEach((role) => entry.roles.add(role));
-      named.set(value, entry);
-    }
-  }
-  if ((targets.get(notifyService)?.size ?? 0) === 0) {
+  if (!targets.routed) {
     return [warning(
       "pagerduty.services",
-      `no role sets the request annotation ${notifyService}, so no request will open an incident (unless an Access Monitoring Rule routes it)`,
-      `add \`request: {annotations: {${notifyService}: ["<service name>"]}}\` to the roles of users who request access`,
+      `no role sets the request annotation ${notifyService} and no Access Monitoring Rule notifies through pagerduty, so no request will open an incident`,
+      `add \`request: {annotations: {${notifyService}: ["<service name>"]}}\` to the roles of users who request access, or an Access Monitoring Rule`,
     )];
   }
   let existing: string[];
@@ -124,9 +115,9 @@ async function checkServices(
   }
   const byLowerName = new Set(existing.map((name) => name.toLowerCase()));
   const items: CheckItem[] = [];
-  for (const [name, { annotations, roles }] of [...named].sort(([a], [b]) => a.localeCompare(b))) {
-    const id = `pagerduty.service`;
-    const where = `annotation ${[...annotations].join(", ")} in role ${[...roles].join(", ")}`;
+  for (const [name, places] of [...targets.names].sort(([a], [b]) => a.localeCompare(b))) {
+    const id = "pagerduty.service";
+    const where = places.join("; ");
     if (name.includes("{{")) {
       items.push(
         warning(
@@ -143,8 +134,8 @@ async function checkServices(
         id,
         `no PagerDuty service is named "${name}" (${where})${nearest ? `; did you mean "${nearest}"?` : ""}`,
         nearest
-          ? `change "${name}" to "${nearest}" in role ${[...roles].join(", ")}`
-          : `create the service in PagerDuty or fix the name in role ${[...roles].join(", ")}`,
+          ? `change "${name}" to "${nearest}" (${where})`
+          : `create the service in PagerDuty or fix the name (${where})`,
       ));
     }
   }
