@@ -45,3 +45,13 @@ export function assessReadiness(probes: ReadonlyMap<string, ComponentProbe>): Re
   }
   return { status, components };
 }
+
+/** A component that is degraded while `problems()` lists anything (e.g. the rules cache's missing permissions). */
+export function problemsComponent(problems: () => readonly string[]): ComponentProbe {
+  return () => {
+    const found = problems();
+    return found.length === 0
+      ? { status: "healthy" }
+      : { status: "degraded", reason: found.join("; "), problems: [...found] };
+  };
+}
