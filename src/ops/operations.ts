@@ -3,13 +3,13 @@
  * metrics registry, the readiness components, the diagnostics server and the
  * configuration reloader. Backend-neutral: every backend program starts one.
  *
- * Wiring (see README "Operating it"):
- *   await using ops = await startOperations(config, { plugin: "pagerduty", reloader });
- *   core:       telemetry = ops.telemetry
- *   transport:  observer  = ops.observeUpstream
- *   limiter:    ops.metrics.rateLimitWait(source, seconds)
- *   once the controller exists: ops.provide({ stats: () => c.stats(), health: () => c.health() })
- *   rules cache (when used):    ops.provide({ rulesCache: () => ({ status: "healthy", rules: n }) })
+ * Wiring in the composition root (run.ts):
+ *   await using ops = await startOperations(config, { plugin: "pagerduty", reloader: opts.reloader });
+ *   core:       new AccessRequestPlugin({ …, telemetry: ops.telemetry, autoApproval: config.pagerduty.autoApproval })
+ *   transport:  observer = ops.observeUpstream; limiter waits: ops.metrics.rateLimitWait(source, seconds)
+ *   once built: ops.provide({ stats: () => plugin.queueStats(), health: () => plugin.health(),
+ *                             rulesCache: problemsComponent(() => rules.problems()) })
+ *   reloads:    opts.reloader?.onApply((next, previous) => … planReload(previous, next) …)
  */
 import type { Config } from "../config/types.ts";
 import type { CoreTelemetry } from "../core/telemetry.ts";
