@@ -1,5 +1,6 @@
 /** Command-line grammar (commander). Parsing errors exit 1 like upstream's kingpin. */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { check } from "./check.ts";
 import { EXAMPLE_CONFIG } from "../config/example.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { FLAVOUR, GIT_REF, VERSION } from "../version.ts";
@@ -49,6 +50,14 @@ export async function runCli(
     .action(async (opts: { config: string; debug?: boolean; pidFile?: string }) => {
       debug = opts.debug ?? false;
       exitCode = await start({ config: opts.config, debug, pidFile: opts.pidFile }, loadPlugin);
+    });
+
+  program.command("check")
+    .description("Checks the configuration, Teleport and PagerDuty for setup mistakes; changes nothing.")
+    .option("-c, --config <path>", "TOML config file path", DEFAULT_CONFIG_PATH)
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (opts: { config: string; format: "text" | "json" }) => {
+      exitCode = await check(opts);
     });
 
   program.command("review-setup")

@@ -3,6 +3,8 @@ import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
 import { writePidFile } from "../ops/pid_file.ts";
+import { ConfigReloader } from "../ops/reload.ts";
+import { planReload } from "../ops/reload_plan.ts";
 import { handleSignals } from "../ops/signals.ts";
 
 export interface StartOptions {
@@ -12,8 +14,14 @@ export interface StartOptions {
   pidFile?: string;
 }
 
-/** The plugin's main loop: runs until `signal` aborts. */
-export type RunPlugin = (config: Config, opts: { signal: AbortSignal }) => Promise<void>;
+/**
+ * The plugin's main loop: runs until `signal` aborts. It registers with
+ * `reloader.onApply` what it does with a reloaded configuration.
+ */
+export type RunPlugin = (
+  config: Config,
+  opts: { signal: AbortSignal; reloader?: ConfigReloader },
+) => Promise<void>;
 
 /**
  * Loaded on demand so that `version`, `configure` and `help` stay fast and need
@@ -41,9 +49,21 @@ export async function start(opts: StartOptions, loadPlugin = loadRealPlugin): Pr
   const runPlugin = await loadPlugin();
   const removePidFile = opts.pidFile ? await writePidFile(opts.pidFile) : () => Promise.resolve();
   const shutdown = new AbortController();
-  const stopHandlingSignals = handleSignals({ onShutdown: () => shutdown.abort() });
+  const reloader = new ConfigReloader({ path: opts.config, initial: config });
+  // Logging first, so the plugin's own reload messages use the new settings.
+  reloader.onApply(async (next, previous) => {
+    if (!planReload(previous, next).logging) return;
+    await setupLogging(next.log, {
+      debug: opts.debug,
+      secrets: [previous.pagerduty.apiKey, next.pagerduty.apiKey],
+    });
+  });
+  const stopHandlingSignals = handleSignals({
+    onShutdown: () => shutdown.abort(),
+    onReload: () => void reloader.reload(),
+  });
   try {
-    await runPlugin(config, { signal: shutdown.signal });
+    await runPlugin(config, { signal: shutdown.signal, reloader });
   } catch (err) {
     log.error("Terminating with fatal error: {error}", { error: err });
     await shutdownLogging();

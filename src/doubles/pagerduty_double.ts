@@ -9,6 +9,7 @@
  *   const pd = await PagerDutyDouble.start({ apiKey?, tls? });  // Deno.serve on 127.0.0.1, port 0;
  *                                                          //   tls: { cert, key } (PEM) → https URL
  *   pd.url, pd.apiKey                                      // base URL to configure, expected key
+ *   pd.keyAccess = "read-only"                             // the key may only GET: other methods → 403
  *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
  *   pd.addUser({ name, email })                            // → { id, name, email }
  *   pd.addOnCall({ userId, escalationPolicyId, level? })
@@ -177,6 +178,8 @@ const invalid = (...errors: string[]) => new HttpError(400, "Invalid Input Provi
 
 export class PagerDutyDouble {
   readonly apiKey: string;
+  /** A read-only REST API key answers every non-GET request with 403 (PagerDuty's API reference). */
+  keyAccess: "full" | "read-only" = "full";
   readonly requests: RecordedRequest[] = [];
   readonly violations: Violation[] = [];
 
@@ -554,6 +557,9 @@ export class PagerDutyDouble {
   #authorize(r: RecordedRequest): void {
     if (r.headers.get("authorization") !== `Token token=${this.apiKey}`) {
       throw new HttpError(401, "Authentication failed", 2006);
+    }
+    if (r.method !== "GET" && this.keyAccess === "read-only") {
+      throw new HttpError(403, "Access Denied", 2010, ["The API key is read-only."]);
     }
     if (r.method !== "GET") {
       const from = r.headers.get("from");

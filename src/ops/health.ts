@@ -2,8 +2,12 @@
  * Health endpoints for probes and monitors (`[diag] addr`):
  * - GET /healthz: 200 `{"status":"ok"}` while the process serves at all;
  * - GET /readyz: 200 when the plugin is ready, else 503, with the details as JSON.
+ *
+ * Superseded by ./operations.ts (startOperations: /livez, /readyz with components,
+ * /metrics); delete this file once run.ts uses it.
  */
 import { getLog } from "./logging.ts";
+import { splitHostPort } from "../http/host_port.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -48,10 +52,4 @@ function respond(request: Request, readiness: () => Readiness): Response {
     });
   }
   return Response.json({ error: "not found" }, { status: 404 });
-}
-
-/** "host:port" (IPv6 host in brackets) → parts for Deno.serve. */
-export function splitHostPort(addr: string): { hostname: string; port: number } {
-  const colon = addr.lastIndexOf(":");
-  return { hostname: addr.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(addr.slice(colon + 1)) };
 }

@@ -21,6 +21,9 @@ export {
 } from "./rest.ts";
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
+/** An incident id no account has (PagerDuty ids are upper-case alphanumerics; this one spells its purpose). */
+const WRITE_PROBE_INCIDENT_ID = "PTELEPORTCHECK0NOTREAL";
+
 /** Guards against an endpoint that always answers `more: true` (e.g. a static mock). */
 const MAX_PAGES = 100;
 
@@ -244,6 +247,37 @@ export class PagerDutyClient implements Disposable {
       signal: opts.signal,
     });
     logger.debug("Resolved PagerDuty incident", { pd_incident_id: incidentId });
+  }
+
+  /**
+   * Whether the API key may write, found out without writing: an update of an incident
+   * id that cannot exist. PagerDuty answers 404 to a key that may write and 403 to a
+   * read-only key (its API reference: read-only keys get 403 on every non-GET); no
+   * incident is touched either way. Used by `check`, never by the plugin's own work.
+   */
+  async canWrite(opts: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.#transport.request({
+        method: "PUT",
+        path: `/incidents/${WRITE_PROBE_INCIDENT_ID}`,
+        body: { incident: { type: "incident_reference" } },
+        signal: opts.signal,
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return true;
+      if (err instanceof HttpError && err.status === 403) return false;
+      throw err;
+    }
+  }
+
+  /** The names of every service the key can see (for `check`'s did-you-mean). */
+  async listServiceNames(opts: CallOptions = {}): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.#pages<RawService>("/services", "services", [], opts)) {
+      for (const service of page) if (service.name) names.push(service.name);
+    }
+    return names;
   }
 
   /** Releases the custom-CA HTTP client, if any. */
