@@ -1,14 +1,20 @@
 /**
  * The composition root: connects to Teleport and PagerDuty, checks both, then runs
- * the access-request lifecycle until the signal aborts.
+ * the access-request lifecycle until the signal aborts. A reloaded configuration that
+ * changes the backend, the annotations, auto-approval or Teleport starts a new
+ * generation: the running passes are cancelled (their progress recorded), the clients
+ * are rebuilt with the new settings, and the new watch resyncs, so no work is dropped.
  */
 import { failFastFromEnv } from "./config/env.ts";
 import type { Config } from "./config/types.ts";
 import { AccessRequestPlugin, type WatchExtension } from "./core/plugin.ts";
 import { KIND_ACCESS_MONITORING_RULE } from "./core/types.ts";
 import { AccessMonitoringRules } from "./rules/access_monitoring_rules.ts";
-import { type Readiness, serveHealth } from "./ops/health.ts";
+import { problemsComponent } from "./ops/diag/readiness.ts";
 import { getLog } from "./ops/logging.ts";
+import { type Operations, startOperations } from "./ops/operations.ts";
+import type { ConfigReloader } from "./ops/reload.ts";
+import { planReload } from "./ops/reload_plan.ts";
 import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerduty/client.ts";
 import { PagerDutyAuthError, PagerDutyError } from "./backends/pagerduty/errors.ts";
@@ -21,32 +27,79 @@ const INIT_TIMEOUT_MS = 10_000;
 
 export interface RunOptions {
   signal: AbortSignal;
-  /** Called once the watch is live (tests, the demo, health reporting). */
+  /** Called once the watch is live (tests, the demo, health reporting); again after a reload reconnects. */
   onReady?: (plugin: AccessRequestPlugin) => void;
   /** Lease owner name; unique per process by default. */
   instanceId?: string;
   /** Tuning for tests and benchmarks. */
   teleportOptions?: TeleportClientOptions;
   pagerdutyOptions?: PagerDutyClientOptions;
-  plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  plugin?: Partial<
+    Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff" | "passBudgetMs">
+  >;
   /** Hooks of the review server ([review]; tests). */
   review?: ReviewHooks;
+  /** Reloads the configuration on SIGHUP (the CLI's); what changed is applied here. */
+  reloader?: ConfigReloader;
 }
 
+/** Runs the plugin until `opts.signal` aborts; a reload that needs new clients starts a new generation. */
 export async function runPlugin(config: Config, opts: RunOptions): Promise<void> {
   const log = getLog("core");
   log.info("Starting Teleport Access PagerDuty Plugin");
-  const failFast = failFastFromEnv();
-  const teleport = TeleportClient.connect(config.teleport, {
-    ...opts.teleportOptions,
-    watcherTiming: { failFast, ...opts.teleportOptions?.watcherTiming },
+  await using ops = await startOperations(config, { plugin: "pagerduty", reloader: opts.reloader });
+  const instanceId = opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  let current = config;
+  let generation = new AbortController();
+  let teleport = connectTeleport(config, opts);
+  opts.reloader?.onApply((next, previous) => {
+    const plan = planReload(previous, next);
+    if (plan.diagRestartNeeded) log.warn("[diag] addr changes take effect at the next start");
+    if (!(plan.backend || plan.annotations || plan.autoApproval || plan.teleport)) return;
+    log.info("Configuration reloaded ({changed}): restarting the controller with the new settings", {
+      changed: plan.changed.join(", "),
+    });
+    if (plan.teleport) {
+      // A new connection only when Teleport's settings changed: the watch resyncs on it.
+      teleport.close();
+      teleport = connectTeleport(next, opts);
+    }
+    current = next;
+    generation.abort();
   });
-  const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
-  let plugin: AccessRequestPlugin | undefined;
+  try {
+    while (!opts.signal.aborted) {
+      generation = new AbortController();
+      const signal = AbortSignal.any([opts.signal, generation.signal]);
+      await runGeneration(current, teleport, { ...opts, instanceId, signal }, ops);
+      if (!generation.signal.aborted) return;
+    }
+  } finally {
+    teleport.close();
+  }
+}
+
+function connectTeleport(config: Config, opts: RunOptions): TeleportClient {
+  return TeleportClient.connect(config.teleport, {
+    ...opts.teleportOptions,
+    watcherTiming: { failFast: failFastFromEnv(), ...opts.teleportOptions?.watcherTiming },
+  });
+}
+
+/** One backend client and one controller on `teleport`, until `opts.signal` aborts. */
+async function runGeneration(
+  config: Config,
+  teleport: TeleportClient,
+  opts: RunOptions & { instanceId: string },
+  ops: Operations,
+) {
+  const log = getLog("core");
+  const pagerduty = new PagerDutyClient(config.pagerduty, {
+    ...opts.pagerdutyOptions,
+    observe: ops.observeUpstream,
+    onRateLimitWait: (source, seconds) => ops.metrics.rateLimitWait(source, seconds),
+  });
   let rules: AccessMonitoringRules | undefined;
-  await using _health = config.diag.addr
-    ? serveHealth(config.diag.addr, () => readinessOf(plugin, rules))
-    : undefined;
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
@@ -62,34 +115,33 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
       : undefined;
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     const backend = new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations);
-    rules = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
-    plugin = new AccessRequestPlugin({
+    const routing = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
+    rules = routing;
+    const plugin = new AccessRequestPlugin({
       teleport,
       backend,
-      rules,
-      extension: rulesWatch(rules),
-      instanceId: opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+      rules: routing,
+      extension: rulesWatch(routing),
+      instanceId: opts.instanceId,
       requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
+      autoApproval: config.pagerduty.autoApproval,
+      telemetry: ops.telemetry,
       ...opts.plugin,
     });
-    const started = plugin;
-    started.ready.then(() => {
-      log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
-      opts.onReady?.(started);
+    ops.provide({
+      stats: () => plugin.queueStats(),
+      health: () => plugin.health(),
+      rulesCache: problemsComponent(() => routing.problems()),
     });
-    await started.run(opts.signal);
+    plugin.ready.then(() => {
+      log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
+      opts.onReady?.(plugin);
+    });
+    await plugin.run(opts.signal);
   } finally {
     rules?.close();
-    teleport.close();
     pagerduty.close();
   }
-}
-
-function readinessOf(plugin: AccessRequestPlugin | undefined, rules?: AccessMonitoringRules): Readiness {
-  if (!plugin) return { ready: false, reason: "starting: checking Teleport and PagerDuty" };
-  const health = plugin.health();
-  const problems = rules?.problems() ?? [];
-  return { ready: health.watching, ...health, ...(problems.length > 0 ? { rules: problems } : {}) };
 }
 
 /** Access Monitoring Rules ride on the plugin's watch: re-listed at every connect, updated by events. */

@@ -9,6 +9,7 @@
  *   const pd = await PagerDutyDouble.start({ apiKey?, tls? });  // Deno.serve on 127.0.0.1, port 0;
  *                                                          //   tls: { cert, key } (PEM) → https URL
  *   pd.url, pd.apiKey                                      // base URL to configure, expected key
+ *   pd.rotateApiKey(next)                                  // the old key gets 401 from now on
  *   pd.keyAccess = "read-only"                             // the key may only GET: other methods → 403
  *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
  *   pd.addUser({ name, email })                            // → { id, name, email }
@@ -177,7 +178,8 @@ class HttpError extends Error {
 const invalid = (...errors: string[]) => new HttpError(400, "Invalid Input Provided", 2001, errors);
 
 export class PagerDutyDouble {
-  readonly apiKey: string;
+  /** The one key the account accepts; `rotateApiKey` replaces it (the old one then gets 401). */
+  apiKey: string;
   /** A read-only REST API key answers every non-GET request with 403 (PagerDuty's API reference). */
   keyAccess: "full" | "read-only" = "full";
   readonly requests: RecordedRequest[] = [];
@@ -210,6 +212,11 @@ export class PagerDutyDouble {
   /** With `tls`, clients reach the double over HTTPS with that certificate (e.g. one nobody trusts). */
   static start(options: { apiKey?: string; tls?: TlsIdentity } = {}): Promise<PagerDutyDouble> {
     return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123", options.tls));
+  }
+
+  /** Revokes the current API key and accepts only `next` from now on. */
+  rotateApiKey(next: string): void {
+    this.apiKey = next;
   }
 
   get url(): string {

@@ -5,7 +5,13 @@
 import { LookupCache } from "../../http/cache.ts";
 import { type Clock, systemClock } from "../../http/clock.ts";
 import { HttpError } from "../../http/errors.ts";
-import { createHttpClient, type Query, type RestTransport, type RetryPolicy } from "../../http/transport.ts";
+import {
+  createHttpClient,
+  type Query,
+  type RestTransport,
+  type RestTransportOptions,
+  type RetryPolicy,
+} from "../../http/transport.ts";
 import { type PagerDutyClientConfig, pagerDutyTransport, pages } from "./rest.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
 import { getLog } from "../../ops/logging.ts";
@@ -35,6 +41,9 @@ export interface PagerDutyClientOptions {
   /** Token-bucket size; defaults to one second's worth of the rate. */
   rateLimitBurst?: number;
   clock?: Clock;
+  /** Metrics: every HTTP exchange, and every wait for the rate-limit gate. */
+  observe?: RestTransportOptions["observe"];
+  onRateLimitWait?: RestTransportOptions["onRateLimitWait"];
 }
 
 export interface CallOptions {
@@ -91,6 +100,8 @@ export class PagerDutyClient implements Disposable {
       burst: options.rateLimitBurst,
       clock,
       httpClient: this.#httpClient,
+      observe: options.observe,
+      onRateLimitWait: options.onRateLimitWait,
     });
     const ttlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     this.#services = new LookupCache({ ttlMs, clock });
