@@ -1,17 +1,23 @@
 /**
  * The composition root: connects to Teleport and the program's backend (PagerDuty for
  * teleport-pagerduty; Opsgenie or JSM Operations for teleport-opsgenie), checks both,
- * then runs the access-request lifecycle until the signal aborts.
+ * then runs the access-request lifecycle until the signal aborts. A reloaded configuration that
+ * changes the backend, the annotations, auto-approval or Teleport starts a new
+ * generation: the running passes are cancelled (their progress recorded), the clients
+ * are rebuilt with the new settings, and the new watch resyncs, so no work is dropped.
  */
 import { failFastFromEnv } from "./config/env.ts";
 import type { OpsgenieProgramConfig } from "./config/opsgenie.ts";
-import type { Config, DiagConfig, TeleportConfig } from "./config/types.ts";
+import type { AutoApprovalMode, Config, DiagConfig, TeleportConfig } from "./config/types.ts";
 import type { Backend } from "./core/backend.ts";
 import { AccessRequestPlugin, type WatchExtension } from "./core/plugin.ts";
 import { KIND_ACCESS_MONITORING_RULE } from "./core/types.ts";
 import { AccessMonitoringRules } from "./rules/access_monitoring_rules.ts";
-import { type Readiness, serveHealth } from "./ops/health.ts";
+import { problemsComponent } from "./ops/diag/readiness.ts";
 import { getLog } from "./ops/logging.ts";
+import { type Operations, startOperations } from "./ops/operations.ts";
+import type { ReloadHooks } from "./ops/reload.ts";
+import { planOpsgenieReload, planReload, type ReloadPlan } from "./ops/reload_plan.ts";
 import { PagerDutyBackend } from "./backends/pagerduty/backend.ts";
 import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerduty/client.ts";
 import { PagerDutyAuthError, PagerDutyError } from "./backends/pagerduty/errors.ts";
@@ -26,7 +32,7 @@ const INIT_TIMEOUT_MS = 10_000;
 
 export interface RunOptions {
   signal: AbortSignal;
-  /** Called once the watch is live (tests, the demo, health reporting). */
+  /** Called once the watch is live (tests, the demo, health reporting); again after a reload reconnects. */
   onReady?: (plugin: AccessRequestPlugin) => void;
   /** Lease owner name; unique per process by default. */
   instanceId?: string;
@@ -34,18 +40,23 @@ export interface RunOptions {
   teleportOptions?: TeleportClientOptions;
   pagerdutyOptions?: PagerDutyClientOptions;
   opsgenieOptions?: OpsgenieClientOptions;
-  plugin?: Partial<Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff">>;
+  plugin?: Partial<
+    Pick<ConstructorParameters<typeof AccessRequestPlugin>[0], "leaseTtlMs" | "retryBackoff" | "passBudgetMs">
+  >;
   /** Hooks of the review server ([review]; tests). */
   review?: ReviewHooks;
+  /** Reloads the configuration on SIGHUP (the CLI's); what changed is applied here. */
+  reloader?: ReloadHooks<unknown>;
 }
 
+/** The sections every program's configuration has. */
+type ProgramConfig = { teleport: TeleportConfig; diag: DiagConfig };
 type Pong = Awaited<ReturnType<TeleportClient["ping"]>>;
 
-/** What a program plugs into the lifecycle: its backend, its start-up check, its extras. */
+/** What one generation plugs into the lifecycle: its backend, its start-up check, its extras. */
 export interface BackendSetup {
   backend: Backend;
-  /** "PagerDuty", "Opsgenie", "JSM Operations": for logs and messages. */
-  product: string;
+  autoApproval: AutoApprovalMode;
   /** Checks the API at start: throws when the credentials are refused, warns otherwise. */
   check(): Promise<void>;
   /** Starts what the program runs beside the lifecycle (teleport-pagerduty: the review server). */
@@ -53,112 +64,183 @@ export interface BackendSetup {
   close(): void;
 }
 
-/** teleport-pagerduty. */
+/** What distinguishes one program in the composition root. */
+export interface BackendProgram<C extends ProgramConfig> {
+  /** The metrics' plugin label and the plugin data name: "pagerduty", "opsgenie". */
+  plugin: string;
+  /** For the start-up log line. */
+  product(config: C): string;
+  planReload(previous: C, next: C): ReloadPlan;
+  /** One generation's backend, built from `config`. */
+  open(config: C, ops: Operations, opts: RunOptions): BackendSetup;
+}
+
+/** teleport-pagerduty until `opts.signal` aborts; a reload that needs new clients starts a new generation. */
 export function runPlugin(config: Config, opts: RunOptions): Promise<void> {
-  const pagerduty = new PagerDutyClient(config.pagerduty, opts.pagerdutyOptions);
-  return runBackend(config, {
-    backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
-    product: "PagerDuty",
-    check: () => checkPagerDuty(pagerduty),
-    // ---- reviews from PagerDuty: [review], off by default (src/review) ----
-    extras: async (teleport, pong) =>
-      config.review?.enabled
-        ? await startReviews(config, {
-          teleport,
-          incidents: pagerduty,
-          serverVersion: pong.serverVersion,
-          instanceId: opts.instanceId,
-        }, opts.review)
-        : undefined,
-    close: () => pagerduty.close(),
-  }, opts);
+  return runProgram(config, PAGERDUTY, opts);
 }
 
 /** teleport-opsgenie, on Opsgenie's API or on JSM Operations' (`api = "jsm"`). */
 export function runOpsgenie(config: OpsgenieProgramConfig, opts: RunOptions): Promise<void> {
-  const og = config.opsgenie;
-  const backend = createOpsgenieBackend(og, {
-    defaultSchedules: og.defaultSchedules,
-    defaultTeams: og.defaultTeams,
-    tags: og.alertTags,
-    priority: og.priority,
-  }, opts.opsgenieOptions);
-  const product = og.api === "jsm" ? "JSM Operations" : "Opsgenie";
-  return runBackend(config, {
-    backend,
-    product,
-    check: () =>
-      checkApi({
-        product,
-        endpoint: og.apiEndpoint,
-        healthCheck: (signal) => backend.healthCheck(signal),
-        refused: (error) =>
-          error instanceof OpsgenieAuthError
-            ? (og.api === "jsm" ? "opsgenie.user_email and opsgenie.api_token" : "opsgenie.api_key")
-            : undefined,
-        hint: () => "opsgenie.api_endpoint",
-      }),
-    close: () => backend[Symbol.dispose](),
-  }, opts);
+  return runProgram(config, OPSGENIE, opts);
 }
 
-/** The lifecycle every program shares, around one backend. */
-export async function runBackend(
-  config: { teleport: TeleportConfig; diag: DiagConfig },
-  setup: BackendSetup,
+const PAGERDUTY: BackendProgram<Config> = {
+  plugin: "pagerduty",
+  product: () => "PagerDuty",
+  planReload,
+  open(config, ops, opts) {
+    const pagerduty = new PagerDutyClient(config.pagerduty, {
+      ...opts.pagerdutyOptions,
+      observe: ops.observeUpstream,
+      onRateLimitWait: (source, seconds) => ops.metrics.rateLimitWait(source, seconds),
+    });
+    return {
+      backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
+      autoApproval: config.pagerduty.autoApproval,
+      check: () => checkPagerDuty(pagerduty),
+      // ---- reviews from PagerDuty: [review], off by default (src/review) ----
+      extras: async (teleport, pong) =>
+        config.review?.enabled
+          ? await startReviews(config, {
+            teleport,
+            incidents: pagerduty,
+            serverVersion: pong.serverVersion,
+            instanceId: opts.instanceId,
+          }, opts.review)
+          : undefined,
+      close: () => pagerduty.close(),
+    };
+  },
+};
+
+const OPSGENIE: BackendProgram<OpsgenieProgramConfig> = {
+  plugin: "opsgenie",
+  product: (config) => config.opsgenie.api === "jsm" ? "JSM Operations" : "Opsgenie",
+  planReload: planOpsgenieReload,
+  open(config, ops, opts) {
+    const og = config.opsgenie;
+    const backend = createOpsgenieBackend(og, {
+      defaultSchedules: og.defaultSchedules,
+      defaultTeams: og.defaultTeams,
+      tags: og.alertTags,
+      priority: og.priority,
+    }, {
+      ...opts.opsgenieOptions,
+      observe: ops.observeUpstream,
+      onRateLimitWait: (source, seconds) => ops.metrics.rateLimitWait(source, seconds),
+    });
+    const product = OPSGENIE.product(config);
+    return {
+      backend,
+      autoApproval: og.autoApproval,
+      check: () =>
+        checkApi({
+          product,
+          endpoint: og.apiEndpoint,
+          healthCheck: (signal) => backend.healthCheck(signal),
+          refused: (error) =>
+            error instanceof OpsgenieAuthError
+              ? (og.api === "jsm" ? "opsgenie.user_email and opsgenie.api_token" : "opsgenie.api_key")
+              : undefined,
+          hint: () => "opsgenie.api_endpoint",
+        }),
+      close: () => backend[Symbol.dispose](),
+    };
+  },
+};
+
+/** Runs a program until `opts.signal` aborts; a reload that needs new clients starts a new generation. */
+export async function runProgram<C extends ProgramConfig>(
+  config: C,
+  program: BackendProgram<C>,
   opts: RunOptions,
 ): Promise<void> {
   const log = getLog("core");
-  log.info(`Starting Teleport Access ${setup.product} Plugin`);
-  const failFast = failFastFromEnv();
-  const teleport = TeleportClient.connect(config.teleport, {
-    ...opts.teleportOptions,
-    watcherTiming: { failFast, ...opts.teleportOptions?.watcherTiming },
+  log.info(`Starting Teleport Access ${program.product(config)} Plugin`);
+  const reloader = opts.reloader as ReloadHooks<C> | undefined;
+  await using ops = await startOperations(config, { plugin: program.plugin, reloader });
+  const instanceId = opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  let current = config;
+  let generation = new AbortController();
+  let teleport = connectTeleport(config, opts);
+  reloader?.onApply((next, previous) => {
+    const plan = program.planReload(previous, next);
+    if (plan.diagRestartNeeded) log.warn("[diag] addr changes take effect at the next start");
+    if (!(plan.backend || plan.annotations || plan.autoApproval || plan.teleport)) return;
+    log.info("Configuration reloaded ({changed}): restarting the controller with the new settings", {
+      changed: plan.changed.join(", "),
+    });
+    if (plan.teleport) {
+      // A new connection only when Teleport's settings changed: the watch resyncs on it.
+      teleport.close();
+      teleport = connectTeleport(next, opts);
+    }
+    current = next;
+    generation.abort();
   });
+  try {
+    while (!opts.signal.aborted) {
+      generation = new AbortController();
+      const signal = AbortSignal.any([opts.signal, generation.signal]);
+      await runGeneration(program.open(current, ops, opts), teleport, { ...opts, instanceId, signal }, ops);
+      if (!generation.signal.aborted) return;
+    }
+  } finally {
+    teleport.close();
+  }
+}
+
+function connectTeleport(config: ProgramConfig, opts: RunOptions): TeleportClient {
+  return TeleportClient.connect(config.teleport, {
+    ...opts.teleportOptions,
+    watcherTiming: { failFast: failFastFromEnv(), ...opts.teleportOptions?.watcherTiming },
+  });
+}
+
+/** One backend client and one controller on `teleport`, until `opts.signal` aborts. */
+async function runGeneration(
+  setup: BackendSetup,
+  teleport: TeleportClient,
+  opts: RunOptions & { instanceId: string },
+  ops: Operations,
+) {
+  const log = getLog("core");
   const { backend } = setup;
-  let plugin: AccessRequestPlugin | undefined;
   let rules: AccessMonitoringRules | undefined;
-  await using _health = config.diag.addr
-    ? serveHealth(config.diag.addr, () => readinessOf(setup.product, plugin, rules))
-    : undefined;
   try {
     log.debug("Checking Teleport server version");
     const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
     await setup.check();
     await using _extras = await setup.extras?.(teleport, pong);
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
-    rules = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
-    plugin = new AccessRequestPlugin({
+    const routing = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
+    rules = routing;
+    const plugin = new AccessRequestPlugin({
       teleport,
       backend,
-      rules,
-      extension: rulesWatch(rules),
-      instanceId: opts.instanceId ?? `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+      rules: routing,
+      extension: rulesWatch(routing),
+      instanceId: opts.instanceId,
       requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
+      autoApproval: setup.autoApproval,
+      telemetry: ops.telemetry,
       ...opts.plugin,
     });
-    const started = plugin;
-    started.ready.then(() => {
-      log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
-      opts.onReady?.(started);
+    ops.provide({
+      stats: () => plugin.queueStats(),
+      health: () => plugin.health(),
+      rulesCache: problemsComponent(() => routing.problems()),
     });
-    await started.run(opts.signal);
+    plugin.ready.then(() => {
+      log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
+      opts.onReady?.(plugin);
+    });
+    await plugin.run(opts.signal);
   } finally {
     rules?.close();
-    teleport.close();
     setup.close();
   }
-}
-
-function readinessOf(
-  product: string,
-  plugin: AccessRequestPlugin | undefined,
-  rules?: AccessMonitoringRules,
-): Readiness {
-  if (!plugin) return { ready: false, reason: `starting: checking Teleport and ${product}` };
-  const health = plugin.health();
-  const problems = rules?.problems() ?? [];
-  return { ready: health.watching, ...health, ...(problems.length > 0 ? { rules: problems } : {}) };
 }
 
 /** Access Monitoring Rules ride on the plugin's watch: re-listed at every connect, updated by events. */

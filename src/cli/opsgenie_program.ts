@@ -5,6 +5,7 @@ import {
   type OpsgenieProgramConfig,
 } from "../config/opsgenie.ts";
 import { OPSGENIE_EXAMPLE_CONFIG } from "../config/opsgenie_example.ts";
+import { planOpsgenieReload } from "../ops/reload_plan.ts";
 import type { ProgramSpec, RunProgram } from "./spec.ts";
 
 export const OPSGENIE_APP_NAME = "teleport-opsgenie";
@@ -23,5 +24,6 @@ export const OPSGENIE_PROGRAM: ProgramSpec<OpsgenieProgramConfig> = {
   loadConfig: loadOpsgenieConfig,
   secretsOf: (config) =>
     [config.opsgenie.apiKey ?? "", config.opsgenie.apiToken ?? ""].filter((s) => s !== ""),
+  planReload: planOpsgenieReload,
   loadPlugin: loadOpsgeniePlugin,
 };

@@ -1,9 +1,11 @@
 /** Command-line grammar (commander). Parsing errors exit 1 like upstream's kingpin. */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { check } from "./check.ts";
 import { EXAMPLE_CONFIG } from "../config/example.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/load.ts";
 import type { Config, LogConfig } from "../config/types.ts";
-import { GIT_REF, VERSION } from "../version.ts";
+import { planReload } from "../ops/reload_plan.ts";
+import { FLAVOUR, GIT_REF, VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import type { ProgramSpec } from "./spec.ts";
 import { loadRealPlugin, LoggedFatalError, type RunPlugin, start } from "./start.ts";
@@ -24,8 +26,16 @@ export const PAGERDUTY_PROGRAM: ProgramSpec<Config> = {
     ...config.review?.webhookSecrets ?? [],
     ...Object.values(config.review?.actionSecrets ?? {}).filter((s): s is string => !!s),
   ],
+  planReload,
   loadPlugin: loadRealPlugin,
   commands(program, exit) {
+    program.command("check")
+      .description("Checks the configuration, Teleport and PagerDuty for setup mistakes; changes nothing.")
+      .option("-c, --config <path>", "TOML config file path", DEFAULT_CONFIG_PATH)
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+      .action(async (opts: { config: string; format: "text" | "json" }) => {
+        exit(await check(opts));
+      });
     program.command("review-setup")
       .description(
         "Creates or updates the PagerDuty webhook subscription for [review] and prints the remaining steps.",
@@ -37,10 +47,10 @@ export const PAGERDUTY_PROGRAM: ProgramSpec<Config> = {
   },
 };
 
-/** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6` (upstream prints the Go version last). */
+/** `teleport-pagerduty v0.1.0 git:abc123 deno 2.9.6 (launcher)`: upstream's line plus the build flavour. */
 export function versionLine(name = APP_NAME): string {
   const ref = GIT_REF === "" ? "" : ` git:${GIT_REF}`;
-  return `${name} v${VERSION}${ref} deno ${Deno.version.deno}`;
+  return `${name} v${VERSION}${ref} deno ${Deno.version.deno} (${FLAVOUR})`;
 }
 
 /** Runs teleport-pagerduty's CLI and returns the exit code. `loadPlugin` is replaceable for tests. */

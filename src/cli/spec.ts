@@ -5,9 +5,17 @@
  */
 import type { Command } from "commander";
 import type { LogConfig } from "../config/types.ts";
+import type { ReloadHooks } from "../ops/reload.ts";
+import type { ReloadPlan } from "../ops/reload_plan.ts";
 
-/** The plugin's main loop: runs until `signal` aborts. */
-export type RunProgram<C> = (config: C, opts: { signal: AbortSignal }) => Promise<void>;
+/**
+ * The plugin's main loop: runs until `signal` aborts. It registers with
+ * `reloader.onApply` what it does with a reloaded configuration.
+ */
+export type RunProgram<C> = (
+  config: C,
+  opts: { signal: AbortSignal; reloader?: ReloadHooks<C> },
+) => Promise<void>;
 
 export interface ProgramSpec<C extends { log: LogConfig }> {
   /** Binary name, e.g. "teleport-opsgenie". */
@@ -21,6 +29,8 @@ export interface ProgramSpec<C extends { log: LogConfig }> {
   loadConfig(path: string): Promise<{ config: C; warnings: string[] }>;
   /** Values that must never reach the log. */
   secretsOf(config: C): string[];
+  /** What a reloaded configuration changes (SIGHUP). */
+  planReload(previous: C, next: C): ReloadPlan;
   /**
    * Loaded on demand so that `version`, `configure` and `help` stay fast and need no
    * extra permissions (the gRPC stack reads environment variables on import).

@@ -2,6 +2,7 @@
 import type { Config, LogConfig } from "../config/types.ts";
 import { getLog, logsToStderr, setupLogging, shutdownLogging } from "../ops/logging.ts";
 import { writePidFile } from "../ops/pid_file.ts";
+import { ConfigReloader } from "../ops/reload.ts";
 import { handleSignals } from "../ops/signals.ts";
 import type { ProgramSpec, RunProgram } from "./spec.ts";
 
@@ -12,7 +13,7 @@ export interface StartOptions {
   pidFile?: string;
 }
 
-/** teleport-pagerduty's main loop: runs until `signal` aborts. */
+/** teleport-pagerduty's main loop (see RunProgram). */
 export type RunPlugin = RunProgram<Config>;
 
 /**
@@ -40,9 +41,27 @@ export async function start<C extends { log: LogConfig }>(
   const runPlugin = await spec.loadPlugin();
   const removePidFile = opts.pidFile ? await writePidFile(opts.pidFile) : () => Promise.resolve();
   const shutdown = new AbortController();
-  const stopHandlingSignals = handleSignals({ onShutdown: () => shutdown.abort() });
+  const reloader = new ConfigReloader<C>({
+    path: opts.config,
+    initial: config,
+    load: spec.loadConfig,
+    plan: spec.planReload,
+  });
+  // Logging first, so the plugin's own reload messages use the new settings.
+  reloader.onApply(async (next, previous) => {
+    if (!spec.planReload(previous, next).logging) return;
+    await setupLogging(next.log, {
+      debug: opts.debug,
+      secrets: [...spec.secretsOf(previous), ...spec.secretsOf(next)],
+      program: spec.name,
+    });
+  });
+  const stopHandlingSignals = handleSignals({
+    onShutdown: () => shutdown.abort(),
+    onReload: () => void reloader.reload(),
+  });
   try {
-    await runPlugin(config, { signal: shutdown.signal });
+    await runPlugin(config, { signal: shutdown.signal, reloader });
   } catch (err) {
     log.error("Terminating with fatal error: {error}", { error: err });
     await shutdownLogging();

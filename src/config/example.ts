@@ -43,10 +43,12 @@ output = "stderr" # Logger output. Could be "stdout", "stderr" or "/var/log/tele
 severity = "INFO" # Logger severity. Could be "INFO", "ERROR", "DEBUG" or "WARN".
 # format = "text" # "text" or "json" (one JSON object per line)
 
-# Health endpoints for probes and monitors: GET /healthz (the process is up) and
-# GET /readyz (200 while the plugin is watching Teleport, else 503). Off unless set.
+# Diagnostics for probes and monitors: GET /livez (alias /healthz: the process is up),
+# GET /readyz (200 or 503 with each component's status as JSON) and GET /metrics
+# (Prometheus). Off unless set; keep it on loopback unless a scraper needs it.
 # [diag]
-# addr = "127.0.0.1:3434"
+# addr = "127.0.0.1:3001"
+
 `;
 }
 
@@ -66,14 +68,18 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 #
 # Timeout of each PagerDuty API call (Go duration).
 # request_timeout = "10s"
+#
+# Auto-approval of requesters on call for a service named in the request's
+# \`pagerduty_services\` annotation: "on" (default, as upstream), "off", or "dry-run"
+# (log and note on the incident what would have been approved and why; submit nothing).
+# auto_approval = "on"
 
 # Names of the access request annotations the plugin reads.
 # [pagerduty.request_annotations]
 # notify_service = "pagerduty_notify_service" # service that receives the incident
 # services = "pagerduty_services"             # services whose on-call users are auto-approved
 
-${logSections("pagerduty")}
-# Approving and denying from PagerDuty (off by default; see the README section
+${logSections("pagerduty")}# Approving and denying from PagerDuty (off by default; see the README section
 # "Reviewing from PagerDuty" and \`teleport-pagerduty review-setup\`). Needs Teleport 18+
 # and review_requests.submit_for_users on the plugin's role.
 # [review]

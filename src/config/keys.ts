@@ -34,6 +34,7 @@ export const KNOWN_KEYS: KeyTree = {
     rate_limit_per_minute: null,
     request_timeout: null,
     request_annotations: { notify_service: null, services: null },
+    auto_approval: null,
   },
   log: { output: null, severity: null, format: null },
   diag: { addr: null },

@@ -10,6 +10,7 @@ import { isTable, type KeyTree, KNOWN_KEYS, normalizeKeys } from "./keys.ts";
 import { parseToml, readKeyFile, readSource, warnIfExposed } from "./load.ts";
 import { lineOfKey } from "./locate.ts";
 import {
+  autoApproval,
   checkCredentials,
   describeValue,
   diagSchema,
@@ -23,7 +24,7 @@ import {
   stringWithDefault,
   teleportSchema,
 } from "./schema.ts";
-import type { DiagConfig, LogConfig, TeleportConfig } from "./types.ts";
+import type { AutoApprovalMode, DiagConfig, LogConfig, TeleportConfig } from "./types.ts";
 
 export const DEFAULT_OPSGENIE_CONFIG_PATH = "/etc/teleport-opsgenie.toml";
 export const DEFAULT_OPSGENIE_API_ENDPOINT = "https://api.opsgenie.com";
@@ -54,6 +55,8 @@ export interface OpsgenieConfig {
   requestTimeout: number;
   /** Client-side limit per Opsgenie rate-limit domain. */
   rateLimitPerMinute: number;
+  /** Auto-approval of on-call requesters: "on" (upstream's), "off", or "dry-run" (a note says what it would do). */
+  autoApproval: AutoApprovalMode;
 }
 
 export interface OpsgenieProgramConfig {
@@ -82,6 +85,7 @@ export const OPSGENIE_KNOWN_KEYS: KeyTree = {
     alert_tags: null,
     request_timeout: null,
     rate_limit_per_minute: null,
+    auto_approval: null,
   },
   log: KNOWN_KEYS.log,
   diag: KNOWN_KEYS.diag,
@@ -138,6 +142,7 @@ const opsgenieSchema = z.object({
     .transform(Number)
     .refine((n) => n > 0, { error: (iss) => `must be a positive number, got ${describeValue(iss.input)}` })
     .default(DEFAULT_OPSGENIE_RATE_LIMIT_PER_MINUTE),
+  auto_approval: autoApproval,
 }, { error: gotValue("a table") }).superRefine((og, ctx) => {
   // Each API takes its own credentials; name the first one missing.
   const required = og.api === "jsm"
@@ -225,6 +230,7 @@ export function validateOpsgenieConfig(
       alertTags: og.alert_tags,
       requestTimeout: og.request_timeout,
       rateLimitPerMinute: og.rate_limit_per_minute,
+      autoApproval: og.auto_approval,
     },
     log: parsed.data.log,
     diag: parsed.data.diag,
@@ -234,6 +240,16 @@ export function validateOpsgenieConfig(
 
 function fail(source: string, text: string, problems: ConfigProblem[]): never {
   const first = problems[0]?.keyPath;
-  const line = first === undefined ? undefined : lineOfKey(text, first);
+  const line = first === undefined ? undefined : lineOfNearestKey(text, first);
   throw new ConfigError(source, problems, { line });
+}
+
+/** The line of `keyPath`, else of its nearest written parent (a missing key: its table; a list item: the list). */
+function lineOfNearestKey(text: string, keyPath: string): number | undefined {
+  const parts = keyPath.split(".");
+  for (let n = parts.length; n > 0; n--) {
+    const line = lineOfKey(text, parts.slice(0, n).join("."));
+    if (line !== undefined) return line;
+  }
+  return undefined;
 }

@@ -51,5 +51,10 @@ api_key = "/var/lib/teleport/plugins/opsgenie/opsgenie_api_key"
 # Client-side limit on Opsgenie API calls per minute, per Opsgenie rate-limit
 # domain (alerts, schedules, heartbeats).
 # rate_limit_per_minute = 600
+#
+# Auto-approval of requesters on call in a schedule named in the request's
+# \`teleport.dev/schedules\` annotation: "on" (default, as upstream), "off", or "dry-run"
+# (log and note on the alert what would have been approved and why; submit nothing).
+# auto_approval = "on"
 
 ${logSections("opsgenie")}`;

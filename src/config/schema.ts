@@ -3,7 +3,7 @@
  * uses. Messages reuse upstream wording where operators may search for it.
  */
 import { z } from "zod";
-import type { Config, LogConfig, LogSeverity, TeleportConfig } from "./types.ts";
+import type { AutoApprovalMode, Config, LogConfig, LogSeverity, TeleportConfig } from "./types.ts";
 import { durationToMs } from "./duration.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import type { RawTable } from "./keys.ts";
@@ -16,6 +16,7 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_NOTIFY_SERVICE_ANNOTATION = "pagerduty_notify_service";
 export const DEFAULT_SERVICES_ANNOTATION = "pagerduty_services";
+export const AUTO_APPROVAL_MODES: readonly AutoApprovalMode[] = ["on", "off", "dry-run"];
 
 /** Short description of a rejected TOML value for error messages. */
 export function describeValue(v: unknown): string {
@@ -88,6 +89,16 @@ export const teleportSchema = z.object({
   cluster_name: optionalString,
 }, { error: gotValue("a table") });
 
+/** `auto_approval`: "on" (default, as upstream), "off" or "dry-run". */
+export const autoApproval = z.string({ error: gotValue('"on", "off" or "dry-run"') }).default("on").transform(
+  (s, ctx) => {
+    const mode = AUTO_APPROVAL_MODES.find((m) => m === s.toLowerCase());
+    if (mode) return mode;
+    ctx.addIssue({ code: "custom", message: `must be "on", "off" or "dry-run", got ${describeValue(s)}` });
+    return z.NEVER;
+  },
+);
+
 const pagerdutySchema = z.object({
   api_key: requiredString("pagerduty.api_key"),
   user_email: requiredString("pagerduty.user_email").refine((s) => BARE_EMAIL.test(s), {
@@ -107,6 +118,7 @@ const pagerdutySchema = z.object({
     notify_service: stringWithDefault(DEFAULT_NOTIFY_SERVICE_ANNOTATION),
     services: stringWithDefault(DEFAULT_SERVICES_ANNOTATION),
   }, { error: gotValue("a table") }).prefault({}),
+  auto_approval: autoApproval,
 }, { error: gotValue("a table") });
 
 const SEVERITIES: Record<string, LogSeverity> = {
@@ -149,7 +161,7 @@ const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]/]+):\d{1,5}$/;
 
 export const diagSchema = z.object({
   addr: z.string({ error: gotValue("a string") }).default("").refine((s) => s === "" || HOST_PORT.test(s), {
-    message: 'must be host:port, e.g. "127.0.0.1:3434"',
+    message: 'must be host:port, e.g. "127.0.0.1:3001"',
   }),
 }, { error: gotValue("a table") });
 
@@ -194,6 +206,7 @@ export function validateConfig(table: RawTable, source: string): Validated {
         notifyService: pd.request_annotations.notify_service,
         services: pd.request_annotations.services,
       },
+      autoApproval: pd.auto_approval,
     },
     log: parsed.data.log,
     diag: parsed.data.diag,

@@ -28,7 +28,11 @@ export interface PagerDutyConfig {
   /** Per-request timeout, milliseconds. */
   requestTimeout: number;
   requestAnnotations: { notifyService: string; services: string };
+  /** Auto-approval of on-call requesters: on, off, or dry-run (log and note, submit nothing). */
+  autoApproval: AutoApprovalMode;
 }
+
+export type AutoApprovalMode = "on" | "off" | "dry-run";
 
 export type LogSeverity = "trace" | "debug" | "info" | "warn" | "error";
 
@@ -40,7 +44,7 @@ export interface LogConfig {
 }
 
 export interface DiagConfig {
-  /** host:port of the health endpoints (/healthz, /readyz); "" = off. */
+  /** host:port of the diagnostics endpoints (/livez, /readyz, /metrics); "" = off. */
   addr: string;
 }
 

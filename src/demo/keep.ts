@@ -52,6 +52,10 @@ Everything keeps running.
   PagerDuty API (double):  ${world.pagerduty.url}
   PagerDuty API key:       ${world.pagerduty.apiKey}
   configuration:           ${configPath}
+  plugin diagnostics:      http://${world.config.diag.addr}/readyz, /livez, /metrics  ([diag] addr)
+
+Look for setup mistakes the way an operator would (reads only, changes nothing):
+  deno run -A src/main.ts check -c ${configPath}
 
 A second plugin instance (a separate process) can join; both share the work through leases in plugin data:
   deno task start -c ${configPath}

@@ -71,6 +71,7 @@ export async function setUpDemo(
     timeline.start();
     timeline.emit("demo", `Teleport double on ${world.teleport.addr}, PagerDuty double at ${pd.url}`);
     timeline.emit("demo", `temporary files (credentials) in ${world.dir}`);
+    world.config.diag.addr = `127.0.0.1:${freeLoopbackPort()}`;
     const plugin = await world.startPlugin();
     const ids: string[] = [];
     timeline.emit("demo", `plugin ready: connected over mTLS, watching access requests`);
@@ -175,4 +176,12 @@ export async function playStory(
 /** A short pause between acts, so late calls (there should be none) land in their act. */
 function settle(ms = 150): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A loopback port nothing listens on right now (for the plugin's diagnostics address). */
+function freeLoopbackPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
 }

@@ -9,6 +9,8 @@
  *   const pd = await PagerDutyDouble.start({ apiKey?, tls? });  // Deno.serve on 127.0.0.1, port 0;
  *                                                          //   tls: { cert, key } (PEM) → https URL
  *   pd.url, pd.apiKey                                      // base URL to configure, expected key
+ *   pd.rotateApiKey(next)                                  // the old key gets 401 from now on
+ *   pd.keyAccess = "read-only"                             // the key may only GET: other methods → 403
  *   pd.addService({ name, escalationPolicyId? })           // → { id, name, escalationPolicyId }
  *   pd.addUser({ name, email })                            // → { id, name, email }
  *   pd.addOnCall({ userId, escalationPolicyId, level? })
@@ -141,7 +143,10 @@ class HttpError extends ApiError {
 const invalid = (...errors: string[]) => new HttpError(400, "Invalid Input Provided", 2001, errors);
 
 export class PagerDutyDouble extends HttpApiDouble {
-  readonly apiKey: string;
+  /** The one key the account accepts; `rotateApiKey` replaces it (the old one then gets 401). */
+  apiKey: string;
+  /** A read-only REST API key answers every non-GET request with 403 (PagerDuty's API reference). */
+  keyAccess: "full" | "read-only" = "full";
   /** PagerDuty answers most contract slips anyway; they are recorded, and refused only where PagerDuty refuses. */
   protected override readonly refuseViolations = false;
 
@@ -163,6 +168,10 @@ export class PagerDutyDouble extends HttpApiDouble {
   /** With `tls`, clients reach the double over HTTPS with that certificate (e.g. one nobody trusts). */
   static start(options: { apiKey?: string; tls?: TlsIdentity } = {}): Promise<PagerDutyDouble> {
     return Promise.resolve(new PagerDutyDouble(options.apiKey ?? "u+TEST_pd_api_key_0123", options.tls));
+  }
+  /** Revokes the current API key and accepts only `next` from now on. */
+  rotateApiKey(next: string): void {
+    this.apiKey = next;
   }
 
   addService(spec: { name: string; escalationPolicyId?: string }): DoubleService {
@@ -378,6 +387,9 @@ export class PagerDutyDouble extends HttpApiDouble {
   protected authorize(r: RecordedRequest): void {
     if (r.headers.get("authorization") !== `Token token=${this.apiKey}`) {
       throw new HttpError(401, "Authentication failed", 2006);
+    }
+    if (r.method !== "GET" && this.keyAccess === "read-only") {
+      throw new HttpError(403, "Access Denied", 2010, ["The API key is read-only."]);
     }
     if (r.method !== "GET") {
       const from = r.headers.get("from");

@@ -22,6 +22,9 @@
  *   .maxUsersPage                      ListUsers page size cap (default 1000)
  *   .onBehalfSupported                 false = a server older than reviews on behalf of users
  *                                      (drops AccessReview.SubmittedBy as an unknown field)
+ *   defineRole(DoubleRole) / deleteRole(name)   roles served by GetRoles (starts with ACCESS_PLUGIN_ROLE)
+ *   assignRoles(user, names)           the user's roles (the users store) for GetCurrentUserRoles and
+ *                                      the GetRoles permission check (a user not in the store: ["access-plugin"])
  *   createRequest(NewRequest): string  → id; emits PUT
  *   review(author, id, "APPROVED" | "DENIED", reason): AccessRequest
  *                                      a human review through the SubmitAccessReview logic (throws DoubleRpcError)
@@ -55,6 +58,7 @@ import * as grpc from "@grpc/grpc-js";
 import { clone, create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import {
+  GetRolesResponseSchema,
   type GetUserRequest as LegacyGetUserRequest,
   type ListAccessRequestsRequest,
   ListAccessRequestsResponseSchema,
@@ -76,6 +80,7 @@ import {
   type PluginDataUpdateParams,
   PluginDataV3Schema,
   RequestState,
+  type RoleV6,
   UserV2Schema,
   type WatchKind,
 } from "../teleport/gen/teleport/legacy/types/types_pb.ts";
@@ -115,6 +120,7 @@ import {
   ListUsersResponseSchema,
 } from "../teleport/gen/teleport/users/v1/users_service_pb.ts";
 import { TestPki } from "./pki.ts";
+import { ACCESS_PLUGIN_ROLE, type DoubleRole, rolesAllow, roleToWire } from "./teleport_roles.ts";
 import { startTlsRouter, type TlsRouter } from "./tls_router.ts";
 
 export interface TeleportDoubleOptions {
@@ -226,6 +232,7 @@ export class TeleportDouble {
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
   readonly #reviewers = new Map<string, string[]>();
+  readonly #roles = new Map<string, DoubleRole>([[ACCESS_PLUGIN_ROLE.name, ACCESS_PLUGIN_ROLE]]);
   readonly #reviewLog: LoggedReview[] = [];
   readonly #users = new Map<string, Required<DoubleUser>>();
   readonly #submitForUsers = new Map<string, string[]>();
@@ -300,6 +307,18 @@ export class TeleportDouble {
 
   setReviewer(user: string, roles: string[]): void {
     this.#reviewers.set(user, roles);
+  }
+
+  defineRole(role: DoubleRole): void {
+    this.#roles.set(role.name, role);
+  }
+
+  deleteRole(name: string): void {
+    this.#roles.delete(name);
+  }
+
+  assignRoles(user: string, roles: string[]): void {
+    this.#users.set(user, { roles, traits: this.#users.get(user)?.traits ?? {} });
   }
 
   addUser(name: string, user: DoubleUser = {}): void {
@@ -534,6 +553,22 @@ export class TeleportDouble {
           call.end();
         },
       ),
+      GetCurrentUserRoles: this.#streaming(
+        "GetCurrentUserRoles",
+        (call: grpc.ServerWritableStream<unknown, RoleV6>) => {
+          for (const role of this.#rolesOf(callerOf(call))) call.write(roleToWire(role));
+          call.end();
+        },
+      ),
+      GetRoles: this.#unary("GetRoles", (_: unknown, call) => {
+        const roles = this.#rolesOf(callerOf(call));
+        for (const verb of ["list", "read"]) {
+          if (!rolesAllow(roles, "role", verb)) {
+            fail(grpc.status.PERMISSION_DENIED, `access denied to perform action "${verb}" on "role"`);
+          }
+        }
+        return create(GetRolesResponseSchema, { Roles: [...this.#roles.values()].map(roleToWire) });
+      }),
       GetUser: this.#unary(
         "GetUser",
         (request: LegacyGetUserRequest, call) => this.#getUser(callerOf(call), request.Name),
@@ -606,6 +641,12 @@ export class TeleportDouble {
         call.emit("error", toServiceError(error));
       }
     };
+  }
+
+  /** The caller's roles that exist (a user may name a deleted role). */
+  #rolesOf(user: string): DoubleRole[] {
+    const names = this.#users.get(user)?.roles ?? [ACCESS_PLUGIN_ROLE.name];
+    return names.flatMap((name) => this.#roles.get(name) ?? []);
   }
 
   #count(method: string, call: AuthenticatedCall): void {

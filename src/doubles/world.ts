@@ -53,6 +53,7 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
       rateLimitPerMinute: 60_000,
       requestTimeout: 10_000,
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
+      autoApproval: "on",
     },
     log: { output: "stderr", severity: "info", format: "text" },
     diag: { addr: "" },

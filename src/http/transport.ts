@@ -106,6 +106,10 @@ export interface RestTransportOptions {
    * reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY as `fetch` does (also with a custom client).
    */
   proxy?: string;
+  /** Told of every HTTP exchange: "METHOD /path", the status (or "error"), the seconds it took. */
+  observe?: (operation: string, status: number | "error", seconds: number) => void;
+  /** Told of every wait for the rate-limit gate: the server closed it, or the client's own pace. */
+  onRateLimitWait?: (source: "server" | "client", seconds: number) => void;
 }
 
 /** The REST calls of one client (one API key): they share one rate-limit gate. */
@@ -165,7 +169,7 @@ export class RestTransport {
     let backoff = retry.baseDelayMs;
     for (let attempt = 1;; attempt++) {
       try {
-        await this.#gate.take(spec.signal);
+        await this.#takeGate(spec.signal);
         return await this.#send<T>(spec);
       } catch (err) {
         if (!(err instanceof HttpError) || !err.retryable) throw err;
@@ -201,7 +205,26 @@ export class RestTransport {
     }
   }
 
+  async #takeGate(signal?: AbortSignal): Promise<void> {
+    const clock = this.#o.clock ?? systemClock;
+    const before = clock.now();
+    const closedByServer = this.#gate.closedUntil > before;
+    await this.#gate.take(signal);
+    const waitedMs = clock.now() - before;
+    if (waitedMs >= 1) this.#o.onRateLimitWait?.(closedByServer ? "server" : "client", waitedMs / 1000);
+  }
+
   async #send<T>(spec: RequestSpec): Promise<T> {
+    const started = performance.now();
+    let status: number | "error" = "error";
+    try {
+      return await this.#exchange<T>(spec, (answered) => status = answered);
+    } finally {
+      this.#o.observe?.(`${spec.method} ${spec.path}`, status, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #exchange<T>(spec: RequestSpec, answered: (status: number) => void): Promise<T> {
     const init = this.#init(spec);
     const sentIn = this.#gate.epoch;
     const timeout = new AbortController();
@@ -215,6 +238,7 @@ export class RestTransport {
         signal,
         client: this.#o.httpClient,
       });
+      answered(response.status);
       this.#gate.observe(rateLimitOf(response, this.#o.retryAfterMs ?? retryAfterMs), sentIn);
       const text = await response.text();
       if (!response.ok) throw this.#httpError(init, response, text);

@@ -2,8 +2,9 @@
  * Process signals, following upstream's lib.ServeSignals with one fix:
  * - SIGTERM / first SIGINT: graceful shutdown (`onShutdown`), forced exit after 15 s;
  * - second SIGINT: immediate exit (an impatient operator pressing Ctrl-C twice);
- * - SIGHUP: logged and ignored. Upstream dies on it, which kills the plugin when
- *   systemd's `ExecReload` or a log rotator sends it.
+ * - SIGHUP: `onReload` (re-read the configuration, see reload.ts); without one it is
+ *   logged and ignored. Upstream dies on it, which kills the plugin when systemd's
+ *   `ExecReload` or a log rotator sends it.
  */
 import { getLog } from "./logging.ts";
 
@@ -15,6 +16,8 @@ export interface SignalOptions {
   /** Called when shutdown cannot wait any longer; defaults to `Deno.exit`. */
   exit?: (code: number) => void;
   graceMs?: number;
+  /** SIGHUP: reload the configuration. Must not throw; it runs in a signal listener. */
+  onReload?: () => void;
 }
 
 /** Installs the handlers; the returned function removes them (call it once shut down). */
@@ -45,7 +48,8 @@ export function handleSignals(opts: SignalOptions): () => void {
     deadline = timer;
     opts.onShutdown(signal);
   };
-  const onHup = () => log.warn("SIGHUP received: configuration reload is not supported yet; still running");
+  const onHup = opts.onReload ??
+    (() => log.warn("SIGHUP received: configuration reload is not supported here; still running"));
 
   const handlers: [Deno.Signal, () => void][] = [["SIGINT", onStop("SIGINT")]];
   // Windows only delivers SIGINT/SIGBREAK to Deno.

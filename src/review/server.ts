@@ -13,7 +13,7 @@
  * reports its outcome as an incident note.
  */
 import type { ReviewConfig } from "../config/review.ts";
-import { splitHostPort } from "../ops/health.ts";
+import { splitHostPort } from "../http/host_port.ts";
 import { getLog } from "../ops/logging.ts";
 import { DEDUPE_WINDOW_MS, DeliveryLog } from "./dedupe.ts";
 import {

@@ -47,6 +47,8 @@ import { type RpcMethod, rpcMethod, rulesRpcMethod, usersRpcMethod } from "./rpc
 import { GetUserRequestSchema, ListUsersRequestSchema } from "./gen/teleport/users/v1/users_service_pb.ts";
 import { type TeleportUser, userFromWire } from "./users.ts";
 import type { AccessMonitoringRule, AccessRequest, PluginDataMap, WatchEvent } from "../core/types.ts";
+import { type Role, roleFromWire } from "./roles.ts";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { PingInfo } from "./types.ts";
 import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "./watcher.ts";
 
@@ -69,6 +71,8 @@ const RPC = {
   listRules: rulesRpcMethod("listAccessMonitoringRulesWithFilter"),
   usersGetUser: usersRpcMethod("getUser"),
   listUsers: usersRpcMethod("listUsers"),
+  getCurrentUserRoles: rpcMethod("getCurrentUserRoles"),
+  getRoles: rpcMethod("getRoles"),
 };
 
 export interface TeleportClientOptions {
@@ -262,6 +266,18 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     const timing = { ...DEFAULT_WATCHER_TIMING, ...this.#options.watcherTiming };
     const stop = AbortSignal.any([signal, this.#closed.signal]);
     return watchWithReconnect((watchKinds) => this.#openWatch(watchKinds), kinds, stop, timing);
+  }
+
+  /** The roles of the plugin's own identity, with the server's trait substitution (any user may ask). */
+  async currentUserRoles(): Promise<Role[]> {
+    const roles = await this.#collectStream(RPC.getCurrentUserRoles, create(EmptySchema));
+    return roles.map(roleFromWire);
+  }
+
+  /** Every role in the cluster (needs role list/read). */
+  async roles(): Promise<Role[]> {
+    const response = await this.#unary(RPC.getRoles, create(EmptySchema));
+    return response.Roles.map(roleFromWire);
   }
 
   /** Ends open watches and closes the channel. */

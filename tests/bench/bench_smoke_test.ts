@@ -38,6 +38,7 @@ for (
     ["latency", "bench/latency.ts", ["p50_ms", "p99_ms", "floor_p50_ms", "p99_over_floor"]],
     ["burst", "bench/burst.ts", ["unthrottled", "rate_limited"]],
     ["memory", "bench/memory.ts", ["start_ready_ms", "rss_idle_mib", "rss_peak_burst_mib"]],
+    ["scrape", "bench/scrape.ts", ["p50_ms", "p99_ms", "max_ms", "scrapes"]],
     ["faults", "bench/faults.ts", ["incidents_lost", "incidents_duplicated", "processes_died_on_their_own"]],
     ["opsgenie", "bench/opsgenie.ts", [
       "opsgenie_notify_calls_per_request",

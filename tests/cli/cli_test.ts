@@ -44,12 +44,14 @@ async function run(args: string[], input?: string): Promise<Result> {
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
-Deno.test("version prints name, version, git ref and Deno version", async () => {
+Deno.test("version prints name, version, git ref, Deno version and the build flavour", async () => {
   const r = await run(["version"]);
   assert.equal(r.code, 0);
   assert.match(
     r.stdout,
-    new RegExp(`^teleport-pagerduty v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno}\\n$`),
+    new RegExp(
+      `^teleport-pagerduty v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno} \\(source\\)\\n$`,
+    ),
   );
 });
 
@@ -184,7 +186,7 @@ Deno.test("round trip (stub plugin): configure → fill credentials → start on
   await waitForStderr(
     reader,
     seen,
-    /SIGHUP received: configuration reload is not supported yet; still running/,
+    /SIGHUP received: the configuration was read from standard input and cannot be re-read; still running/,
   );
   child.kill("SIGTERM");
   await waitForStderr(reader, seen, /Successfully shut down/);
@@ -234,6 +236,55 @@ Deno.test("--pid-file (the upstream systemd unit's flag) writes the PID while ru
     reader.releaseLock();
     assert.equal((await child.output()).code, 0);
     await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGHUP (stub plugin): a valid file is applied, an invalid one is rejected in one line naming file, line and key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keyFile = `${dir}/api_key`;
+    await Deno.writeTextFile(keyFile, "first-SECRET-key-123456\n", { mode: 0o600 });
+    const path = `${dir}/plugin.toml`;
+    const base = filledExample()
+      .replace('api_key = "example-api-key"', `api_key = "${keyFile}"`)
+      .replace('addr = "example.com:3025"', 'addr = "127.0.0.1:1"');
+    await Deno.writeTextFile(path, base, { mode: 0o600 });
+    const { child, reader, seen } = await startWithConfig(
+      command(["start", "--config", path], "piped", STUB_MAIN),
+      "",
+    );
+    try {
+      // The key file is re-read: the plugin is handed the new key.
+      await Deno.writeTextFile(keyFile, "second-SECRET-key-654321\n");
+      await Deno.writeTextFile(path, base.replace("me@example.com", "bot@example.com"));
+      child.kill("SIGHUP");
+      await waitForStderr(reader, seen, /Configuration reloaded/);
+      assert.match(
+        seen.text,
+        /Applied: user_email bot@example\.com, was me@example\.com; api key changed: true/,
+      );
+
+      // A wrong value: the previous configuration stays, one ERROR line says where.
+      const broken = base.replace('user_email = "me@example.com"', 'user_email = "not an email"');
+      await Deno.writeTextFile(path, broken);
+      const line = broken.split("\n").findIndex((l) => l.startsWith("user_email")) + 1;
+      child.kill("SIGHUP");
+      await waitForStderr(reader, seen, /Configuration reload rejected/);
+      const rejected = lines(seen.text).filter((l) => l.includes("Configuration reload rejected"));
+      assert.equal(rejected.length, 1);
+      assert.ok(
+        rejected[0].includes(`${path}:${line}: pagerduty.user_email: must be an email address`),
+        rejected[0],
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await waitForStderr(reader, seen, /Successfully shut down/);
+      reader.releaseLock();
+      assert.equal((await child.output()).code, 0);
+    }
+    assert.ok(!seen.text.includes("SECRET"), "no API key in the log");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -34,7 +34,9 @@ Deno.test("teleport-opsgenie version and configure", async () => {
   assert.equal(version.code, 0);
   assert.match(
     version.stdout,
-    new RegExp(`^teleport-opsgenie v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno}\\n$`),
+    new RegExp(
+      `^teleport-opsgenie v\\d+\\.\\d+\\.\\d+\\S* git:\\S+ deno ${Deno.version.deno} \\(source\\)\\n$`,
+    ),
   );
   const configure = await run(["configure"]);
   assert.equal(configure.code, 0);

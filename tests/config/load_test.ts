@@ -45,6 +45,7 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
       rateLimitPerMinute: 960,
       requestTimeout: 10_000,
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
+      autoApproval: "on",
     },
     log: { output: "stderr", severity: "info", format: "text" },
     diag: { addr: "" },
@@ -105,6 +106,18 @@ addr = "127.0.0.1:3434"
   assert.deepEqual(config.pagerduty.requestAnnotations, { notifyService: "notify", services: "svcs" });
   assert.deepEqual(config.log, { output: "/var/log/pd.log", severity: "debug", format: "json" });
   assert.deepEqual(config.diag, { addr: "127.0.0.1:3434" });
+});
+
+Deno.test("pagerduty.auto_approval is on by default, off or dry-run when set, and nothing else", async () => {
+  assert.equal((await load(`${CREDS}${PD}`)).config.pagerduty.autoApproval, "on");
+  for (const mode of ["on", "off", "dry-run", "DRY-RUN"]) {
+    const { config } = await load(`${CREDS}${PD}auto_approval = "${mode}"\n`);
+    assert.equal(config.pagerduty.autoApproval, mode.toLowerCase());
+  }
+  for (const bad of ['"yes"', "true"]) {
+    const error = await loadError(`${CREDS}${PD}auto_approval = ${bad}\n`);
+    assert.match(error.message, /pagerduty\.auto_approval: must be "on", "off" or "dry-run", got/, bad);
+  }
 });
 
 Deno.test("the health endpoint address must be host:port", async () => {

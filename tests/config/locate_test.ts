@@ -1,26 +1,30 @@
-/** Finding a key's line in TOML text, for error messages. */
 import assert from "node:assert/strict";
 import { lineOfKey } from "../../src/config/locate.ts";
 
-const TEXT = `# comment
+const TOML = `# a comment with user_email = "x"
 [teleport]
-addr = "x:1"   # trailing comment
+addr = "a:1"
 
-[opsgenie]
-api_key = "k"
-default_schedules = ["a", 1]
-PRIORITY = "P9"
+[pagerduty]
+api_key = "k#not-a-comment"
+USER_EMAIL = "me"   # trailing comment
+[pagerduty.request_annotations]
+services = "s"
+[log]
+log.severity = "nested"
 `;
 
-Deno.test("a key's line, a table's line, and the nearest key of a path into a value", () => {
-  assert.equal(lineOfKey(TEXT, "teleport.addr"), 3);
-  assert.equal(lineOfKey(TEXT, "opsgenie"), 5);
-  assert.equal(lineOfKey(TEXT, "opsgenie.default_schedules.1"), 7);
-  assert.equal(lineOfKey(TEXT, "opsgenie.priority"), 8, "keys match case-insensitively, as the loader does");
+Deno.test("finds keys under their table, case-insensitively, skipping comments", () => {
+  assert.equal(lineOfKey(TOML, "teleport.addr"), 3);
+  assert.equal(lineOfKey(TOML, "pagerduty.user_email"), 7);
+  assert.equal(lineOfKey(TOML, "pagerduty.request_annotations.services"), 9);
+  assert.equal(lineOfKey(TOML, "pagerduty.request_annotations"), 8);
+  assert.equal(lineOfKey(TOML, "log.log.severity"), 11);
+  assert.equal(lineOfKey(TOML, "pagerduty.services"), undefined);
+  assert.equal(lineOfKey(TOML, "diag.addr"), undefined);
 });
 
-Deno.test("a key that is not written has no line", () => {
-  assert.equal(lineOfKey(TEXT, "opsgenie.api_endpoint"), 5, "falls back to its table");
-  assert.equal(lineOfKey(TEXT, "log.severity"), undefined);
-  assert.equal(lineOfKey("", "opsgenie.api_key"), undefined);
+Deno.test("dotted and quoted keys", () => {
+  assert.equal(lineOfKey(`pagerduty.user_email = "x"\n`, "pagerduty.user_email"), 1);
+  assert.equal(lineOfKey(`[pagerduty]\n"user_email" = "x"\n`, "pagerduty.user_email"), 2);
 });

@@ -56,6 +56,7 @@ Deno.test("defaults", async () => {
     alertTags: [],
     requestTimeout: 10_000,
     rateLimitPerMinute: 600,
+    autoApproval: "on",
   };
   assert.deepEqual(config.opsgenie, expected);
   assert.equal(config.source, path);
@@ -76,6 +77,7 @@ default_teams = ["My Team"]
 alert_tags = ["TeleportAccessRequest"]
 request_timeout = "5s"
 rate_limit_per_minute = 120
+auto_approval = "dry-run"
 `,
   );
   assert.deepEqual(config.opsgenie, {
@@ -92,6 +94,7 @@ rate_limit_per_minute = 120
     alertTags: ["TeleportAccessRequest"],
     requestTimeout: 5_000,
     rateLimitPerMinute: 120,
+    autoApproval: "dry-run",
   });
   assert.deepEqual(warnings, []);
 });

@@ -18,7 +18,7 @@ async function withLogFile(fn: (readLog: () => Promise<string>) => Promise<void>
   }
 }
 
-Deno.test("SIGHUP is logged and does not shut down", async () => {
+Deno.test("SIGHUP without a reload hook is logged and does not shut down", async () => {
   await withLogFile(async (readLog) => {
     const shutdowns: Deno.Signal[] = [];
     const dispose = handleSignals({
@@ -33,7 +33,7 @@ Deno.test("SIGHUP is logged and does not shut down", async () => {
     assert.deepEqual(shutdowns, []);
     assert.match(
       await readLog(),
-      /SIGHUP received: configuration reload is not supported yet; still running/,
+      /SIGHUP received: configuration reload is not supported here; still running/,
     );
   });
 });
@@ -109,4 +109,33 @@ Deno.test("a stuck shutdown is forced after the grace period (subprocess)", asyn
   const { code, stderr } = await child.output();
   assert.equal(code, 1);
   assert.match(new TextDecoder().decode(stderr), /Graceful shutdown did not finish within 0\.3 s/);
+});
+
+Deno.test("SIGHUP calls the reload hook, once per signal, and shuts nothing down", async () => {
+  const shutdowns: Deno.Signal[] = [];
+  let reloads = 0;
+  let reloaded!: () => void;
+  let next = new Promise<void>((resolve) => reloaded = resolve);
+  const dispose = handleSignals({
+    onShutdown: (s) => shutdowns.push(s),
+    exit: () => assert.fail("exit called"),
+    onReload: () => {
+      reloads++;
+      reloaded();
+    },
+  });
+  // Signal listeners do not keep the event loop alive; this timer does, and bounds the wait.
+  const guard = setTimeout(() => assert.fail("SIGHUP never reached the hook"), 10_000);
+  try {
+    Deno.kill(Deno.pid, "SIGHUP");
+    await next;
+    next = new Promise<void>((resolve) => reloaded = resolve);
+    Deno.kill(Deno.pid, "SIGHUP");
+    await next;
+  } finally {
+    clearTimeout(guard);
+    dispose();
+  }
+  assert.equal(reloads, 2);
+  assert.deepEqual(shutdowns, []);
 });

@@ -13,8 +13,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLE_CONFIG } from "../../src/config/example.ts";
 import { VERSION } from "../../src/version.ts";
-import { eventually, startWorld } from "../../src/doubles/world.ts";
-import { assertIncludes, buildBundle, runBundle, spawnBundle } from "./helpers.ts";
+import { startWorld } from "../../src/doubles/world.ts";
+import {
+  assertIncidentFlow,
+  assertIncludes,
+  buildBundle,
+  editConfig,
+  runBundle,
+  spawnBundle,
+  worldConfig,
+} from "./helpers.ts";
 
 interface BundleEnv {
   bundle: string;
@@ -56,83 +64,25 @@ Deno.test("the bundle runs `version` and `configure` from an empty directory wit
   }
 });
 
-/** A deployment-shaped config for a world: TLS trio and API-key file on disk, our PagerDuty double as endpoint. */
+/** The example config pointed at the world's doubles, written into `cwd`. */
 async function writeWorldConfig(
   cwd: string,
   world: Awaited<ReturnType<typeof startWorld>>,
   logOutput = "stderr",
 ): Promise<string> {
-  const apiKeyFile = join(cwd, "pagerduty_api_key");
-  await Deno.writeTextFile(apiKeyFile, world.pagerduty.apiKey + "\n", { mode: 0o600 });
-  const q = JSON.stringify;
   const config = join(cwd, "teleport-pagerduty.toml");
-  await Deno.writeTextFile(
-    config,
-    `[teleport]
-addr = ${q(world.teleport.addr)}
-client_key = ${q(world.credentials.clientKey)}
-client_crt = ${q(world.credentials.clientCrt)}
-root_cas = ${q(world.credentials.rootCas)}
-
-[pagerduty]
-api_key = ${q(apiKeyFile)}
-user_email = "bot@example.com"
-api_endpoint = ${q(world.pagerduty.url)}
-
-[log]
-output = ${q(logOutput)}
-severity = "info"
-`,
-  );
+  const text = await worldConfig(EXAMPLE_CONFIG, world, cwd);
+  await Deno.writeTextFile(config, editConfig(text, { output: logOutput }));
   return config;
 }
 
 Deno.test("the bundle, run like a release (empty dir and DENO_DIR, release flags), handles the incident flow", async () => {
   const env = await setup();
   const world = await startWorld({ proxyPublicAddr: "teleport.example.com:443" });
-  const notify = world.pagerduty.addService({ name: "Teleport Notifications" });
-  world.teleport.setReviewer("reviewer@example.com", ["editor"]);
   await writeWorldConfig(env.cwd, world);
   const plugin = spawnBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
   try {
-    const died = plugin.child.status.then((s) => {
-      throw new Error(`the bundle exited (${s.code}):\n${plugin.stderr()}`);
-    });
-    died.catch(() => {});
-    const watching = eventually("the bundle's watch stream", () => world.teleport.watcherCount > 0, 30_000);
-    await Promise.race([watching, died]);
-    await Promise.race([eventually("readiness", () => plugin.stderr().includes("Plugin is ready")), died]);
-
-    const id = world.teleport.createRequest({
-      user: "alice@example.com",
-      roles: ["editor"],
-      reason: "release test",
-      systemAnnotations: { pagerduty_notify_service: ["Teleport Notifications"] },
-    });
-    const incident = await Promise.race([
-      eventually(
-        "the incident",
-        () => world.pagerduty.incidents().find((i) => i.incidentKey === `teleport-access-request/${id}`),
-      ),
-      died,
-    ]);
-    assert.equal(incident.title, "Access request from alice@example.com");
-    assert.equal(incident.serviceId, notify.id);
-    assert.match(String(incident.details), /alice@example\.com requested permissions for roles editor/);
-    assert.match(String(incident.details), new RegExp(`https://teleport\\.example\\.com/web/requests/${id}`));
-
-    world.teleport.review("reviewer@example.com", id, "APPROVED", "fine");
-    const resolved = await Promise.race([
-      eventually("the resolved incident", () => {
-        const now = world.pagerduty.incidents().find((i) => i.id === incident.id);
-        return now?.status === "resolved" ? now : undefined;
-      }),
-      died,
-    ]);
-    assert.equal(resolved.notes.length, 2, JSON.stringify(resolved.notes));
-    assert.deepEqual(world.pagerduty.violations, []);
-    assert(!/NotCapable|Requires \w+ access/.test(plugin.stderr()), plugin.stderr());
-
+    await assertIncidentFlow(world, plugin, "release test");
     // Nothing was fetched or installed next to the bundle.
     assert.deepEqual(
       [...Deno.readDirSync(env.cwd)].map((e) => e.name).sort(),

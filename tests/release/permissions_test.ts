@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   assertIncludes,
+  assertReleaseProbe,
   closedPort,
   DENO,
+  DENY_PROBE,
   PLUGIN_FLAGS,
   ROOT,
   run,
@@ -12,40 +14,7 @@ import {
   writeDeployFixture,
 } from "./helpers.ts";
 
-const DENY_PROBE = join(ROOT, "tests/release/probes/deny_probe.ts");
 const RUNTIME_PROBE = join(ROOT, "tests/release/probes/runtime_probe.ts");
-
-function assertProbe(results: Record<string, string>): void {
-  for (
-    const check of [
-      "run",
-      "write outside the log dir",
-      "env HOME",
-      "env PATH",
-      "env toObject",
-      "sys hostname",
-      "sys osRelease",
-      "ffi",
-    ]
-  ) {
-    assert.equal(results[check], "denied", `${check} must fail with NotCapable`);
-  }
-  for (
-    const check of [
-      "env TELEPORT_PLUGIN_FAIL_FAST",
-      "env https_proxy",
-      "env HTTPS_PROXY",
-      "env NO_COLOR",
-      "read",
-    ]
-  ) {
-    assert.equal(results[check], "allowed", check);
-  }
-  assert.equal(results["query write /var/log/teleport-pagerduty/plugin.log"], "granted");
-  assert.notEqual(results["query write /var/log/syslog"], "granted");
-  assert.equal(results["query net api.pagerduty.com:443"], "granted");
-  assert.notEqual(results["query import"], "granted");
-}
 
 Deno.test("the generated flags are the narrow set: no run/ffi/sys/import, env and write listed", () => {
   const joined = PLUGIN_FLAGS.join(" ");
@@ -70,7 +39,7 @@ Deno.test("-P=plugin (deno.json) forbids subprocesses, ffi, sys, writes outside 
       cwd: ROOT,
     });
     assert.equal(res.code, 0, res.stderr);
-    assertProbe(JSON.parse(res.stdout));
+    assertReleaseProbe(JSON.parse(res.stdout));
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -81,7 +50,7 @@ Deno.test("the explicit flags from scripts/permission_flags.ts behave like -P=pl
   try {
     const res = await runWithPluginPermissions(DENY_PROBE, [join(tmp, "outside.txt")], { cwd: tmp });
     assert.equal(res.code, 0, res.stderr);
-    assertProbe(JSON.parse(res.stdout));
+    assertReleaseProbe(JSON.parse(res.stdout));
     assert.equal(await Deno.stat(join(tmp, "outside.txt")).catch(() => null), null);
   } finally {
     await Deno.remove(tmp, { recursive: true });

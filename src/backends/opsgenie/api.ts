@@ -47,6 +47,9 @@ export interface OpsgenieApiConfig {
 }
 
 export interface OpsgenieClientOptions {
+  /** Metrics: one call per HTTP exchange, and the time spent waiting for the rate limit. */
+  observe?: RestTransportOptions["observe"];
+  onRateLimitWait?: RestTransportOptions["onRateLimitWait"];
   retry?: Partial<RetryPolicy>;
   poll?: Partial<PollPolicy>;
   rateLimitBurst?: number;
@@ -93,6 +96,8 @@ export function createOpsgenieClient(
     retry: options.retry,
     clock,
     httpClient,
+    observe: options.observe,
+    onRateLimitWait: options.onRateLimitWait,
   };
   const poll = { ...DEFAULT_POLL, ...options.poll };
   let client: OpsgenieClient;

@@ -5,7 +5,13 @@
 import { LookupCache } from "../../http/cache.ts";
 import { type Clock, systemClock } from "../../http/clock.ts";
 import { HttpError } from "../../http/errors.ts";
-import { createHttpClient, type Query, type RestTransport, type RetryPolicy } from "../../http/transport.ts";
+import {
+  createHttpClient,
+  type Query,
+  type RestTransport,
+  type RestTransportOptions,
+  type RetryPolicy,
+} from "../../http/transport.ts";
 import { type PagerDutyClientConfig, pagerDutyTransport, pages } from "./rest.ts";
 import { MAX_DETAILS_BYTES, MAX_TITLE_CHARS, truncateChars, truncateUtf8 } from "./texts.ts";
 import { getLog } from "../../ops/logging.ts";
@@ -21,6 +27,9 @@ export {
 } from "./rest.ts";
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
+/** An incident id no account has (PagerDuty ids are upper-case alphanumerics; this one spells its purpose). */
+const WRITE_PROBE_INCIDENT_ID = "PTELEPORTCHECK0NOTREAL";
+
 /** Guards against an endpoint that always answers `more: true` (e.g. a static mock). */
 const MAX_PAGES = 100;
 
@@ -32,6 +41,9 @@ export interface PagerDutyClientOptions {
   /** Token-bucket size; defaults to one second's worth of the rate. */
   rateLimitBurst?: number;
   clock?: Clock;
+  /** Metrics: every HTTP exchange, and every wait for the rate-limit gate. */
+  observe?: RestTransportOptions["observe"];
+  onRateLimitWait?: RestTransportOptions["onRateLimitWait"];
 }
 
 export interface CallOptions {
@@ -88,6 +100,8 @@ export class PagerDutyClient implements Disposable {
       burst: options.rateLimitBurst,
       clock,
       httpClient: this.#httpClient,
+      observe: options.observe,
+      onRateLimitWait: options.onRateLimitWait,
     });
     const ttlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     this.#services = new LookupCache({ ttlMs, clock });
@@ -244,6 +258,37 @@ export class PagerDutyClient implements Disposable {
       signal: opts.signal,
     });
     logger.debug("Resolved PagerDuty incident", { pd_incident_id: incidentId });
+  }
+
+  /**
+   * Whether the API key may write, found out without writing: an update of an incident
+   * id that cannot exist. PagerDuty answers 404 to a key that may write and 403 to a
+   * read-only key (its API reference: read-only keys get 403 on every non-GET); no
+   * incident is touched either way. Used by `check`, never by the plugin's own work.
+   */
+  async canWrite(opts: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.#transport.request({
+        method: "PUT",
+        path: `/incidents/${WRITE_PROBE_INCIDENT_ID}`,
+        body: { incident: { type: "incident_reference" } },
+        signal: opts.signal,
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return true;
+      if (err instanceof HttpError && err.status === 403) return false;
+      throw err;
+    }
+  }
+
+  /** The names of every service the key can see (for `check`'s did-you-mean). */
+  async listServiceNames(opts: CallOptions = {}): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.#pages<RawService>("/services", "services", [], opts)) {
+      for (const service of page) if (service.name) names.push(service.name);
+    }
+    return names;
   }
 
   /** Releases the custom-CA HTTP client, if any. */

@@ -4,12 +4,12 @@
  * limit/offset/more paging. Every PagerDuty client of the plugin builds on these.
  */
 import type { PagerDutyConfig } from "../../config/types.ts";
-import type { Clock } from "../../http/clock.ts";
 import {
   parseCommonEnvelope,
   type Query,
   type RequestSpec,
   RestTransport,
+  type RestTransportOptions,
   type RetryPolicy,
 } from "../../http/transport.ts";
 import { getLog } from "../../ops/logging.ts";
@@ -31,7 +31,9 @@ export type PagerDutyClientConfig =
 /** A transport that speaks PagerDuty's REST API with this configuration. */
 export function pagerDutyTransport(
   config: PagerDutyClientConfig,
-  options: { retry?: Partial<RetryPolicy>; burst?: number; clock?: Clock; httpClient?: Deno.HttpClient },
+  options: Pick<RestTransportOptions, "burst" | "clock" | "httpClient" | "observe" | "onRateLimitWait"> & {
+    retry?: Partial<RetryPolicy>;
+  },
 ): RestTransport {
   return new RestTransport({
     service: "PagerDuty",
@@ -50,6 +52,8 @@ export function pagerDutyTransport(
     retry: options.retry,
     clock: options.clock,
     httpClient: options.httpClient,
+    observe: options.observe,
+    onRateLimitWait: options.onRateLimitWait,
   });
 }
 

@@ -15,11 +15,14 @@ function attempt(name: string, fn: () => unknown): void {
   }
 }
 
-attempt("run", () => new Deno.Command("true").outputSync());
+// An absolute path: with no PATH, a bare name would fail before the permission check.
+attempt("run", () => new Deno.Command(Deno.execPath(), { args: ["--version"] }).outputSync());
 attempt("write outside the log dir", () => Deno.writeTextFileSync(outsidePath, "x"));
 attempt("env HOME", () => Deno.env.get("HOME"));
 attempt("env PATH", () => Deno.env.get("PATH"));
 attempt("env toObject", () => Deno.env.toObject());
+// The value as the process received it (before "env set" below changes it).
+results["value of TELEPORT_PLUGIN_FAIL_FAST"] = Deno.env.get("TELEPORT_PLUGIN_FAIL_FAST") ?? "(unset)";
 attempt("env set", () => Deno.env.set("TELEPORT_PLUGIN_FAIL_FAST", "1"));
 attempt("env TELEPORT_PLUGIN_FAIL_FAST", () => Deno.env.get("TELEPORT_PLUGIN_FAIL_FAST"));
 attempt("env https_proxy", () => Deno.env.get("https_proxy"));

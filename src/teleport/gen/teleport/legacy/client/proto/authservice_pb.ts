@@ -11,7 +11,7 @@ import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { EventSchema } from "./event_pb.ts";
 import { file_teleport_legacy_client_proto_event } from "./event_pb.ts";
-import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, UserV2Schema, WatchKind } from "../../types/types_pb.ts";
+import type { AccessRequestFilter, AccessRequestFilterSchema, AccessRequestV3, AccessRequestV3Schema, AccessReviewSubmissionSchema, PluginDataFilterSchema, PluginDataUpdateParamsSchema, PluginDataV3, RoleV6, RoleV6Schema, UserV2Schema, WatchKind } from "../../types/types_pb.ts";
 import { file_teleport_legacy_types_types } from "../../types/types_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file teleport/legacy/client/proto/authservice.proto.
  */
 export const file_teleport_legacy_client_proto_authservice: GenFile = /*@__PURE__*/
-  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byINCgtQaW5nUmVxdWVzdCKbAQoIRmVhdHVyZXMSEgoKS3ViZXJuZXRlcxgBIAEoCBILCgNBcHAYAiABKAgSCgoCREIYAyABKAgSDAoET0lEQxgEIAEoCBIMCgRTQU1MGAUgASgIEhYKDkFjY2Vzc0NvbnRyb2xzGAYgASgIEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIEg0KBUNsb3VkGAggASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAciRQoFV2F0Y2gSHwoFS2luZHMYASADKAsyEC50eXBlcy5XYXRjaEtpbmQSGwoTQWxsb3dQYXJ0aWFsU3VjY2VzcxgCIAEoCCI4Cg1QbHVnaW5EYXRhU2VxEicKClBsdWdpbkRhdGEYASADKAsyEy50eXBlcy5QbHVnaW5EYXRhVjMipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSIzCg5HZXRVc2VyUmVxdWVzdBIMCgROYW1lGAEgASgJEhMKC1dpdGhTZWNyZXRzGAIgASgIIl0KGkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEi4KDkFjY2Vzc1JlcXVlc3RzGAEgAygLMhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzEg8KB05leHRLZXkYAiABKAkqQgoRQWNjZXNzUmVxdWVzdFNvcnQSCwoHREVGQVVMVBAAEgsKB0NSRUFURUQQARIJCgVTVEFURRACEggKBFVTRVIQAzKcBAoLQXV0aFNlcnZpY2USLwoEUGluZxISLnByb3RvLlBpbmdSZXF1ZXN0GhMucHJvdG8uUGluZ1Jlc3BvbnNlEisKC1dhdGNoRXZlbnRzEgwucHJvdG8uV2F0Y2gaDC5wcm90by5FdmVudDABEj4KDUdldFBsdWdpbkRhdGESFy50eXBlcy5QbHVnaW5EYXRhRmlsdGVyGhQucHJvdG8uUGx1Z2luRGF0YVNlcRJJChBVcGRhdGVQbHVnaW5EYXRhEh0udHlwZXMuUGx1Z2luRGF0YVVwZGF0ZVBhcmFtcxoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJLChJTdWJtaXRBY2Nlc3NSZXZpZXcSHS50eXBlcy5BY2Nlc3NSZXZpZXdTdWJtaXNzaW9uGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzEksKE0dldEFjY2Vzc1JlcXVlc3RzVjISGi50eXBlcy5BY2Nlc3NSZXF1ZXN0RmlsdGVyGhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzMAESWQoSTGlzdEFjY2Vzc1JlcXVlc3RzEiAucHJvdG8uTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBohLnByb3RvLkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEi8KB0dldFVzZXISFS5wcm90by5HZXRVc2VyUmVxdWVzdBoNLnR5cGVzLlVzZXJWMmIGcHJvdG8z", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types]);
+  fileDesc("Ci50ZWxlcG9ydC9sZWdhY3kvY2xpZW50L3Byb3RvL2F1dGhzZXJ2aWNlLnByb3RvEgVwcm90byINCgtQaW5nUmVxdWVzdCKbAQoIRmVhdHVyZXMSEgoKS3ViZXJuZXRlcxgBIAEoCBILCgNBcHAYAiABKAgSCgoCREIYAyABKAgSDAoET0lEQxgEIAEoCBIMCgRTQU1MGAUgASgIEhYKDkFjY2Vzc0NvbnRyb2xzGAYgASgIEh8KF0FkdmFuY2VkQWNjZXNzV29ya2Zsb3dzGAcgASgIEg0KBUNsb3VkGAggASgIIu8BCgxQaW5nUmVzcG9uc2USEwoLQ2x1c3Rlck5hbWUYASABKAkSFQoNU2VydmVyVmVyc2lvbhgCIAEoCRInCg5TZXJ2ZXJGZWF0dXJlcxgDIAEoCzIPLnByb3RvLkZlYXR1cmVzEhcKD1Byb3h5UHVibGljQWRkchgEIAEoCRIQCghJc0JvcmluZxgFIAEoCBISCgpSZW1vdGVBZGRyGAcgASgJEhIKCkxvYWRBbGxDQXMYCCABKAgSMQoNTGljZW5zZUV4cGlyeRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgGEAciRQoFV2F0Y2gSHwoFS2luZHMYASADKAsyEC50eXBlcy5XYXRjaEtpbmQSGwoTQWxsb3dQYXJ0aWFsU3VjY2VzcxgCIAEoCCI4Cg1QbHVnaW5EYXRhU2VxEicKClBsdWdpbkRhdGEYASADKAsyEy50eXBlcy5QbHVnaW5EYXRhVjMipAEKGUxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QSKgoGRmlsdGVyGAEgASgLMhoudHlwZXMuQWNjZXNzUmVxdWVzdEZpbHRlchImCgRTb3J0GAIgASgOMhgucHJvdG8uQWNjZXNzUmVxdWVzdFNvcnQSEgoKRGVzY2VuZGluZxgDIAEoCBINCgVMaW1pdBgEIAEoBRIQCghTdGFydEtleRgFIAEoCSIzCg5HZXRVc2VyUmVxdWVzdBIMCgROYW1lGAEgASgJEhMKC1dpdGhTZWNyZXRzGAIgASgIIl0KGkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEi4KDkFjY2Vzc1JlcXVlc3RzGAEgAygLMhYudHlwZXMuQWNjZXNzUmVxdWVzdFYzEg8KB05leHRLZXkYAiABKAkiMAoQR2V0Um9sZXNSZXNwb25zZRIcCgVSb2xlcxgBIAMoCzINLnR5cGVzLlJvbGVWNipCChFBY2Nlc3NSZXF1ZXN0U29ydBILCgdERUZBVUxUEAASCwoHQ1JFQVRFRBABEgkKBVNUQVRFEAISCAoEVVNFUhADMpkFCgtBdXRoU2VydmljZRIvCgRQaW5nEhIucHJvdG8uUGluZ1JlcXVlc3QaEy5wcm90by5QaW5nUmVzcG9uc2USKwoLV2F0Y2hFdmVudHMSDC5wcm90by5XYXRjaBoMLnByb3RvLkV2ZW50MAESPgoNR2V0UGx1Z2luRGF0YRIXLnR5cGVzLlBsdWdpbkRhdGFGaWx0ZXIaFC5wcm90by5QbHVnaW5EYXRhU2VxEkkKEFVwZGF0ZVBsdWdpbkRhdGESHS50eXBlcy5QbHVnaW5EYXRhVXBkYXRlUGFyYW1zGhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5EksKElN1Ym1pdEFjY2Vzc1JldmlldxIdLnR5cGVzLkFjY2Vzc1Jldmlld1N1Ym1pc3Npb24aFi50eXBlcy5BY2Nlc3NSZXF1ZXN0VjMSSwoTR2V0QWNjZXNzUmVxdWVzdHNWMhIaLnR5cGVzLkFjY2Vzc1JlcXVlc3RGaWx0ZXIaFi50eXBlcy5BY2Nlc3NSZXF1ZXN0VjMwARJZChJMaXN0QWNjZXNzUmVxdWVzdHMSIC5wcm90by5MaXN0QWNjZXNzUmVxdWVzdHNSZXF1ZXN0GiEucHJvdG8uTGlzdEFjY2Vzc1JlcXVlc3RzUmVzcG9uc2USLwoHR2V0VXNlchIVLnByb3RvLkdldFVzZXJSZXF1ZXN0Gg0udHlwZXMuVXNlclYyEj4KE0dldEN1cnJlbnRVc2VyUm9sZXMSFi5nb29nbGUucHJvdG9idWYuRW1wdHkaDS50eXBlcy5Sb2xlVjYwARI7CghHZXRSb2xlcxIWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRoXLnByb3RvLkdldFJvbGVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_teleport_legacy_client_proto_event, file_teleport_legacy_types_types]);
 
 /**
  * @generated from message proto.PingRequest
@@ -259,6 +259,23 @@ export const ListAccessRequestsResponseSchema: GenMessage<ListAccessRequestsResp
   messageDesc(file_teleport_legacy_client_proto_authservice, 7);
 
 /**
+ * @generated from message proto.GetRolesResponse
+ */
+export type GetRolesResponse = Message<"proto.GetRolesResponse"> & {
+  /**
+   * @generated from field: repeated types.RoleV6 Roles = 1;
+   */
+  Roles: RoleV6[];
+};
+
+/**
+ * Describes the message proto.GetRolesResponse.
+ * Use `create(GetRolesResponseSchema)` to create a new message.
+ */
+export const GetRolesResponseSchema: GenMessage<GetRolesResponse> = /*@__PURE__*/
+  messageDesc(file_teleport_legacy_client_proto_authservice, 8);
+
+/**
  * @generated from enum proto.AccessRequestSort
  */
 export enum AccessRequestSort {
@@ -358,6 +375,25 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof GetUserRequestSchema;
     output: typeof UserV2Schema;
+  },
+  /**
+   * `check`: the caller's own roles (any authenticated user may ask), and every role
+   * (needs role list/read, which the preset access-plugin role has).
+   *
+   * @generated from rpc proto.AuthService.GetCurrentUserRoles
+   */
+  getCurrentUserRoles: {
+    methodKind: "server_streaming";
+    input: typeof EmptySchema;
+    output: typeof RoleV6Schema;
+  },
+  /**
+   * @generated from rpc proto.AuthService.GetRoles
+   */
+  getRoles: {
+    methodKind: "unary";
+    input: typeof EmptySchema;
+    output: typeof GetRolesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_teleport_legacy_client_proto_authservice, 0);
