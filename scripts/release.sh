@@ -3,6 +3,7 @@
 #
 #   scripts/release.sh                    (or: deno task release)
 #   PROGRAM=pagerduty scripts/release.sh  (the default; the programs are listed in `case` below)
+#   PROGRAM=opsgenie scripts/release.sh   (teleport-opsgenie)
 #
 # Produces, in $DIST_DIR (default: <repo>/dist), for NAME=teleport-$PROGRAM:
 #   NAME.bundle.js                                        deno bundle --platform deno
@@ -42,7 +43,8 @@ die() { log "ERROR: $*"; exit 1; }
 # One line per program: entry point, permission set in deno.json, display name.
 case "$PROGRAM" in
   pagerduty) ENTRY=src/main.ts PERMISSION_SET=plugin TITLE=PagerDuty ;;
-  *) die "unknown PROGRAM=$PROGRAM (known: pagerduty)" ;;
+  opsgenie) ENTRY=src/main_opsgenie.ts PERMISSION_SET=plugin-opsgenie TITLE=Opsgenie ;;
+  *) die "unknown PROGRAM=$PROGRAM (known: pagerduty, opsgenie)" ;;
 esac
 case "$RELEASE_FLAVOUR" in
   auto | compiled | launcher) ;;
