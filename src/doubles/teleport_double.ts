@@ -13,6 +13,8 @@
  *   .calls: Record<string, number>     RPC calls per method name ("Ping", "WatchEvents", …)
  *   .lastClientVersion                 the `version` metadata of the latest call
  *   .lastCaller                        the client certificate CN of the latest call
+ *   .unauthenticated: number           calls answered UNAUTHENTICATED because no client certificate could be
+ *                                      read (their connection was already gone when the handler ran)
  *   .watcherCount: number              open WatchEvents streams
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
@@ -31,6 +33,7 @@
  *   dropStreams()                      end every watch stream with UNAVAILABLE
  *   refuseConnections(on): Promise<void>  stop listening (on) / listen again on the same port (off)
  *   setLatency(ms)                     delay every RPC
+ *   holdCalls(): CallHold              park every new RPC before it is handled until hold.release()
  *   startRouter(): Promise<TlsRouter>  a TLS-routing listener in front of this double (see tls_router.ts)
  *   close(): Promise<void>
  */
@@ -129,6 +132,14 @@ export class DoubleRpcError extends Error {
   }
 }
 
+/** RPCs parked by holdCalls(): counted on arrival, handled (and their caller read) on release. */
+export interface CallHold {
+  /** Resolves when the first call is held, with a promise that resolves once that call's client is gone. */
+  arrived: Promise<{ cancelled: Promise<void> }>;
+  /** Lets every held call proceed; resolves once each has been answered. */
+  release(): Promise<void>;
+}
+
 interface Watcher {
   call: grpc.ServerWritableStream<Watch, Event>;
   kind: WatchKind;
@@ -164,11 +175,14 @@ export class TeleportDouble {
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
+  /** Calls refused because their client certificate could not be read (the connection was gone). */
+  unauthenticated = 0;
   port = 0;
 
   #server: grpc.Server | undefined;
   #serverCredentials!: grpc.ServerCredentials;
   #latencyMs = 0;
+  #hold: { gate: Promise<void>; onArrival(call: ServerCall): void; handled: Promise<void>[] } | undefined;
   readonly #requests = new Map<string, AccessRequestV3>();
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
@@ -334,6 +348,28 @@ export class TeleportDouble {
     this.#latencyMs = ms;
   }
 
+  holdCalls(): CallHold {
+    const gate = Promise.withResolvers<void>();
+    const arrived = Promise.withResolvers<{ cancelled: Promise<void> }>();
+    const hold = {
+      gate: gate.promise,
+      handled: [] as Promise<void>[],
+      onArrival(call: ServerCall) {
+        const cancelled = new Promise<void>((resolve) => call.once("cancelled", () => resolve()));
+        arrived.resolve({ cancelled });
+      },
+    };
+    this.#hold = hold;
+    return {
+      arrived: arrived.promise,
+      release: async () => {
+        if (this.#hold === hold) this.#hold = undefined;
+        gate.resolve();
+        await Promise.all(hold.handled);
+      },
+    };
+  }
+
   async startRouter(): Promise<TlsRouter> {
     const router = await startTlsRouter({ clusterName: this.clusterName, backendPort: () => this.port });
     this.#routers.push(router);
@@ -394,12 +430,9 @@ export class TeleportDouble {
       }),
       SubmitAccessReview: this.#unary(
         "SubmitAccessReview",
-        (submission: AccessReviewSubmission, call) => {
+        (submission: AccessReviewSubmission, _call, caller) => {
           const review = submission.Review ?? create(AccessReviewSchema);
-          return clone(
-            AccessRequestV3Schema,
-            this.#submitReview(callerOf(call), submission.RequestID, review),
-          );
+          return clone(AccessRequestV3Schema, this.#submitReview(caller, submission.RequestID, review));
         },
       ),
       ListAccessRequests: this.#unary(
@@ -424,41 +457,78 @@ export class TeleportDouble {
     };
   }
 
-  /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
+  /** Counts the call, applies latency, authenticates the caller, and turns DoubleRpcError into a gRPC status. */
   #unary<Req, Res>(
     method: string,
-    handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res,
+    handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>, caller: string) => Res,
   ): grpc.handleUnaryCall<Req, Res> {
-    return async (call, callback) => {
-      this.#count(method, call);
-      await this.#delay();
-      try {
-        callback(null, handle(call.request, call));
-      } catch (error) {
-        callback(toServiceError(error));
-      }
-    };
+    return (call, callback) =>
+      this.#admit(method, call, (caller) => {
+        try {
+          callback(null, handle(call.request, call, caller));
+        } catch (error) {
+          callback(toServiceError(error));
+        }
+      }, (status) => callback(status));
   }
 
   #streaming<Req, Res>(
     method: string,
     handle: (call: grpc.ServerWritableStream<Req, Res>) => void,
   ): grpc.handleServerStreamingCall<Req, Res> {
-    return async (call) => {
-      this.#count(method, call);
-      await this.#delay();
-      try {
-        handle(call);
-      } catch (error) {
-        call.emit("error", toServiceError(error));
-      }
-    };
+    return (call) =>
+      this.#admit(method, call, () => {
+        try {
+          handle(call);
+        } catch (error) {
+          call.emit("error", toServiceError(error));
+        }
+      }, (status) => call.emit("error", status));
   }
 
-  #count(method: string, call: AuthenticatedCall): void {
+  /**
+   * Counts the call, waits out latency and holds, then reads the caller from the client certificate.
+   * A call whose certificate cannot be read (its connection closed meanwhile) is answered
+   * UNAUTHENTICATED, as Teleport answers a call without an identity; it never throws.
+   */
+  async #admit(
+    method: string,
+    call: ServerCall,
+    handle: (caller: string) => void,
+    refuse: (status: Partial<grpc.StatusObject>) => void,
+  ): Promise<void> {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
     this.lastClientVersion = call.metadata.get("version")[0]?.toString();
-    this.lastCaller = callerOf(call);
+    const hold = this.#hold;
+    if (hold) {
+      const answered = Promise.withResolvers<void>();
+      hold.handled.push(answered.promise);
+      hold.onArrival(call);
+      await hold.gate;
+      try {
+        this.#admitNow(call, handle, refuse);
+      } finally {
+        answered.resolve();
+      }
+      return;
+    }
+    await this.#delay();
+    this.#admitNow(call, handle, refuse);
+  }
+
+  #admitNow(
+    call: ServerCall,
+    handle: (caller: string) => void,
+    refuse: (status: Partial<grpc.StatusObject>) => void,
+  ): void {
+    const caller = callerOf(call);
+    if (caller === undefined) {
+      this.unauthenticated++;
+      refuse({ code: grpc.status.UNAUTHENTICATED, details: "no client certificate on this connection" });
+      return;
+    }
+    this.lastCaller = caller;
+    handle(caller);
   }
 
   #delay(): Promise<void> {
@@ -613,11 +683,23 @@ export class TeleportDouble {
   }
 }
 
-type AuthenticatedCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "getAuthContext">;
+/** What every server call (unary or streaming) offers: metadata, events, the peer's identity. */
+type ServerCall = grpc.ServerUnaryCall<unknown, unknown>;
 
-function callerOf(call: AuthenticatedCall): string {
-  const commonName = call.getAuthContext().sslPeerCertificate?.subject?.CN;
-  return (Array.isArray(commonName) ? commonName[0] : commonName) ?? "";
+/**
+ * The Teleport user of a call: its client certificate's CN, or undefined when no certificate can
+ * be read. grpc-js returns no certificate once the connection has closed, and under Deno its
+ * getAuthContext throws (a TypeError reading `raw` of null) when the socket is already destroyed.
+ */
+function callerOf(call: ServerCall): string | undefined {
+  let context: ReturnType<ServerCall["getAuthContext"]>;
+  try {
+    context = call.getAuthContext();
+  } catch {
+    return undefined;
+  }
+  const commonName = context.sslPeerCertificate?.subject?.CN;
+  return (Array.isArray(commonName) ? commonName[0] : commonName) || undefined;
 }
 
 function toServiceError(error: unknown): Partial<grpc.StatusObject> {

@@ -5,15 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "../fakes/temp_dir.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FLAGS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-run", "--allow-sys"];
 
 async function runSmoke(file: string): Promise<Record<string, unknown>> {
+  // The benchmark's worlds (credentials, logs) go to a directory of ours, removed even if it crashes.
+  await using tmp = await tempDir("bench-smoke-");
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...FLAGS, file, "--smoke"],
     cwd: ROOT,
-    env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1" },
+    env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1", TMPDIR: tmp.path },
     stdin: "null",
     signal: AbortSignal.timeout(60_000),
   }).output();

@@ -2,15 +2,25 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import type { Config } from "../../src/config/types.ts";
+import { tempDirForFile } from "../fakes/temp_dir.ts";
 
 const SECRET = "u+SECRETpagerdutyKEY123";
 
 const CREDS = `[teleport]\nidentity = "/var/lib/teleport/plugins/pagerduty/auth_id"\n`;
 const PD = `[pagerduty]\napi_key = "${SECRET}"\nuser_email = "bot@example.com"\n`;
 
+const DIR = await tempDirForFile("config-test-");
+let dirs = 0;
+/** A fresh directory under this file's temporary directory (removed after the last test). */
+async function newDir(): Promise<string> {
+  const dir = `${DIR}/${++dirs}`;
+  await Deno.mkdir(dir);
+  return dir;
+}
+
 /** Writes `text` to a private temp file and loads it. */
 async function load(text: string, mode = 0o600) {
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   const path = `${dir}/config.toml`;
   await Deno.writeTextFile(path, text, { mode });
   await Deno.chmod(path, mode);
@@ -214,7 +224,7 @@ Deno.test("rate_limit_per_minute and request_timeout are validated", async () =>
 });
 
 Deno.test("api_key starting with / is read from that file", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   const keyPath = `${dir}/pagerduty_api_key`;
   await Deno.writeTextFile(keyPath, `  ${SECRET}\n`, { mode: 0o600 });
   const { config, warnings } = await load(
@@ -243,7 +253,7 @@ Deno.test("secret files readable by others produce warnings", async () => {
     /configuration file containing pagerduty\.api_key .*\(mode 644\).*chmod 600/,
   );
 
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   await Deno.writeTextFile(`${dir}/key`, SECRET);
   await Deno.chmod(`${dir}/key`, 0o640);
   // The config itself holds no secret then, so its mode does not matter.

@@ -23,6 +23,11 @@ interface Release {
 }
 
 let release: Promise<Release> | undefined;
+// The release is shared by the tests of this file: removed after the last one, passed or failed.
+Deno.test.afterAll(async () => {
+  if (release) await Deno.remove((await release).dist, { recursive: true });
+});
+
 /** Runs release.sh once for all tests of this file. */
 function releaseOnce(): Promise<Release> {
   release ??= (async () => {
@@ -92,7 +97,10 @@ Deno.test("the tarball holds teleport-pagerduty/{binary,install,README.md,toml,s
   );
 });
 
-/** The extracted tarball, with a stand-in binary when denort was unavailable. */
+/**
+ * The extracted tarball, with a stand-in binary when denort was unavailable: the path of its
+ * `teleport-pagerduty/` folder inside a new temporary directory (remove `join(tree, "..")`).
+ */
 async function installableTree(): Promise<string> {
   const { dist, result } = await releaseOnce();
   assert.equal(result.code, 0, result.stderr);
@@ -133,7 +141,7 @@ Deno.test("install --prefix installs the binary, unit, directories and config; r
     assert.equal(await mode(bin), 0o755);
   } finally {
     await Deno.remove(prefix, { recursive: true });
-    await Deno.remove(tree, { recursive: true });
+    await Deno.remove(join(tree, ".."), { recursive: true });
   }
 });
 
@@ -172,7 +180,7 @@ Deno.test("the systemd unit passes systemd-analyze verify (skipped when systemd-
     assert.equal(res.stderr.trim(), "", res.stderr); // no unknown or ignored directives
   } finally {
     await Deno.remove(prefix, { recursive: true });
-    await Deno.remove(tree, { recursive: true });
+    await Deno.remove(join(tree, ".."), { recursive: true });
   }
 });
 
