@@ -234,7 +234,7 @@ Deno.test("api_key starting with / is read from that file", async () => {
   assert.deepEqual(warnings, []);
 
   const missing = await loadError(`${CREDS}[pagerduty]\napi_key = "${dir}/absent"\nuser_email = "a@b.co"\n`);
-  assert.match(missing.message, new RegExp(`pagerduty\\.api_key: Error reading password from ${dir}/absent`));
+  assert.match(missing.message, new RegExp(`pagerduty\\.api_key: Error reading API key file ${dir}/absent`));
 
   await Deno.writeTextFile(`${dir}/empty`, "\n");
   const empty = await loadError(`${CREDS}[pagerduty]\napi_key = "${dir}/empty"\nuser_email = "a@b.co"\n`);
@@ -329,6 +329,48 @@ Deno.test("TOML syntax errors carry file, line and column, and no code frame", a
   assert.match(err.message, /^\/.*config\.toml:4:\d+: invalid TOML: [^\n]+$/);
   const dup = await loadError(`${CREDS}${PD}[teleport]\naddr = "x"\n`);
   assert.match(dup.message, /:6:\d+: invalid TOML: trying to redefine/);
+});
+
+Deno.test("value errors name the line of the key, as syntax errors do", async () => {
+  // CREDS is lines 1-2, PD lines 3-5.
+  const fast = await loadError(`${CREDS}${PD}rate_limit_per_minute = "fast"\n`);
+  assert.match(
+    fast.message,
+    /^\/.*config\.toml:6: pagerduty\.rate_limit_per_minute: must be a whole number, got "fast"$/,
+  );
+  assert.equal(fast.line, 6);
+
+  // Go spellings, dotted keys and inline tables are found too.
+  const upper = await loadError(`[TELEPORT]\nidentity = "/x"\n\nADDR = "https://t:443"\n${PD}`);
+  assert.match(upper.message, /config\.toml:4: teleport\.addr: must be host:port/);
+  const dotted = await loadError(`${CREDS}${PD}RequestAnnotations.services = 5\n`);
+  assert.match(dotted.message, /config\.toml:6: pagerduty\.request_annotations\.services: must be a string/);
+  const inline = await loadError(
+    `${CREDS}[log]\nseverity = "info"\n[pagerduty]\nuser_email = "bot@example.com"\n` +
+      `api_key = "${SECRET}"\nrequest_annotations = { notify_service = "n", services = [] }\n`,
+  );
+  assert.match(inline.message, /config\.toml:8: pagerduty\.request_annotations\.services: must be a string/);
+
+  // A missing key points at its table; several problems each name their line.
+  const missing = await loadError(`${CREDS}\n[pagerduty]\nuser_email = "bot@example.com"\n`);
+  assert.match(missing.message, /config\.toml:4: missing required value pagerduty\.api_key$/);
+  const several = await loadError(`${CREDS}${PD}rate_limit_per_minute = 0\n[log]\nformat = "xml"\n`);
+  assert.match(
+    several.message,
+    /config\.toml:6: pagerduty\.rate_limit_per_minute: must be a positive number, got number 0; line 8: log\.format: unsupported log format/,
+  );
+  const credentials = await loadError(`${PD}\n[teleport]\nclient_key = "/k"\n`);
+  assert.match(
+    credentials.message,
+    /config\.toml:5: teleport: configuration setting\(s\) `client_key` are provided/,
+  );
+
+  const dir = await newDir();
+  const keyFile = await loadError(`${CREDS}[pagerduty]\nuser_email = "a@b.co"\napi_key = "${dir}/absent"\n`);
+  assert.match(
+    keyFile.message,
+    /config\.toml:5: pagerduty\.api_key: Error reading API key file .*\/absent: file not found$/,
+  );
 });
 
 Deno.test("log severity and output follow upstream aliases", async () => {
