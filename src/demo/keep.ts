@@ -56,7 +56,7 @@ Everything keeps running.
 A second plugin instance (a separate process) can join; both share the work through leases in plugin data:
   deno task start -c ${configPath}
 (Deno's HTTP/2 can abort this demo process when a client in another process closes its connection,
- shared/spec deno-platform §1c; stop the second instance with \`kill -9\` to avoid that.)
+ see docs/deno-http2.md; stop the second instance with \`kill -9\` to avoid that.)
 
 ----- ${configPath} -----
 ${toml}-----

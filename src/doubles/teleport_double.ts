@@ -1,8 +1,8 @@
 /**
  * TeleportDouble: an in-process fake Teleport Auth Service for tests. It serves
  * the proto.AuthService subset the plugin uses over real mutual TLS (a throwaway
- * CA per double) with the server semantics of shared/spec/teleport-auth-grpc.md §5.
- * Keep it in the same process as the client under test (deno-platform.md §1c).
+ * CA per double) with the server semantics of Teleport's Auth Service: its checks, status codes
+ * and messages. Keep it in the same process as the client under test (docs/deno-http2.md).
  *
  * Test-facing API
  *   TeleportDouble.start(options?: TeleportDoubleOptions): Promise<TeleportDouble>
@@ -537,7 +537,7 @@ export class TeleportDouble {
       : Promise.resolve();
   }
 
-  // ---- RPC semantics (spec §5) -------------------------------------------------------------
+  // ---- RPC semantics (Teleport's) -----------------------------------------------------------
 
   #handlePing(call: grpc.ServerUnaryCall<PingRequest, unknown>) {
     if (this.ping.unimplemented) fail(grpc.status.UNIMPLEMENTED, "unknown method Ping");
@@ -625,7 +625,7 @@ export class TeleportDouble {
     else entries.set(params.Plugin, next);
   }
 
-  /** SubmitAccessReview checks in the order of spec §5.4; returns the updated request. */
+  /** SubmitAccessReview's checks in the order Teleport's auth server makes them; returns the updated request. */
   #submitReview(caller: string, id: string, submitted: WireAccessReview): AccessRequestV3 {
     const review = clone(AccessReviewSchema, submitted);
     if (review.ProposedState === RequestState.PROMOTED) {
@@ -714,7 +714,7 @@ function matchesWatchFilter(request: AccessRequestV3, filter: Record<string, str
     (!filter.state || filter.state === RequestState[request.Spec!.State]);
 }
 
-/** services.ApplyAccessReview (spec §5.4 step 7) with threshold resolution (§5.5). */
+/** Teleport's services.ApplyAccessReview, with its threshold resolution. */
 function applyReview(request: AccessRequestV3, review: WireAccessReview): void {
   const spec = request.Spec!;
   if (review.ProposedState !== RequestState.APPROVED && review.ProposedState !== RequestState.DENIED) {

@@ -149,7 +149,7 @@ export interface BundleProcess {
  * Starts a bundle the way `runBundle` runs it (release flags, empty DENO_DIR, clean
  * environment) but in the background, collecting stderr. Stop it with `kill()`:
  * SIGKILL, because a graceful close of its gRPC channel can abort a grpc-js server
- * living in the test process (shared/spec deno-platform.md §1c).
+ * living in the test process (docs/deno-http2.md).
  */
 export function spawnBundle(
   bundle: string,
