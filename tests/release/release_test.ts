@@ -208,10 +208,3 @@ Deno.test("install refuses to run as non-root", async () => {
     await Deno.remove(join(tree, ".."), { recursive: true });
   }
 });
-
-Deno.test({
-  name: "cleanup release output",
-  fn: async () => {
-    if (release) await Deno.remove((await release).dist, { recursive: true });
-  },
-});
