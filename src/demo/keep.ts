@@ -44,7 +44,8 @@ export async function printKeepInstructions(env: DemoEnv): Promise<void> {
   const { world } = env;
   const configPath = join(world.dir, "teleport-pagerduty.toml");
   const toml = demoConfigToml(env);
-  await Deno.writeTextFile(configPath, toml);
+  // It holds the API key: private, as the plugin asks of any config that does.
+  await Deno.writeTextFile(configPath, toml, { mode: 0o600 });
   console.log(`
 Everything keeps running.
   Teleport Auth (double):  ${world.teleport.addr}  (gRPC over mutual TLS, cluster ${world.teleport.clusterName})

@@ -151,6 +151,8 @@ Deno.test("`demo --keep` keeps running, prints the config and addresses, takes c
     assert.match(out, /PagerDuty API key:\s+\S+/);
     const configPath = (await waitFor(/configuration:\s+(\S+\.toml)/))[1];
     const toml = await Deno.readTextFile(configPath);
+    // It holds the API key: a second instance started on it must not warn about its mode.
+    assert.equal((await Deno.stat(configPath)).mode! & 0o777, 0o600);
     for (
       const key of ["addr", "client_key", "client_crt", "root_cas", "api_key", "user_email", "api_endpoint"]
     ) {
