@@ -141,33 +141,27 @@ class Scanner {
   }
 
   #array(path: readonly string[]): void {
-    this.#pos++; // [
-    while (true) {
-      this.#skipBlankLinesAndComments();
-      if (this.#peek() === "]") {
-        this.#pos++;
-        return;
-      }
-      this.#value(path);
-      this.#skipBlankLinesAndComments();
-      if (this.#peek() === ",") this.#pos++;
-      else if (this.#peek() !== "]") throw new StopScanning();
-    }
+    this.#commaSeparated("]", () => this.#value(path));
   }
 
   /** `{ a = 1, b.c = 2 }`; TOML 1.1 also allows newlines and comments inside. */
   #inlineTable(path: readonly string[]): void {
-    this.#pos++; // {
+    this.#commaSeparated("}", () => this.#keyValue(path));
+  }
+
+  /** Items after an opening bracket, separated by commas (a trailing one allowed), up to `close`. */
+  #commaSeparated(close: string, item: () => void): void {
+    this.#pos++; // the opening bracket
     while (true) {
       this.#skipBlankLinesAndComments();
-      if (this.#peek() === "}") {
+      if (this.#peek() === close) {
         this.#pos++;
         return;
       }
-      this.#keyValue(path);
+      item();
       this.#skipBlankLinesAndComments();
       if (this.#peek() === ",") this.#pos++;
-      else if (this.#peek() !== "}") throw new StopScanning();
+      else if (this.#peek() !== close) throw new StopScanning();
     }
   }
 
