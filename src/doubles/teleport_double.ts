@@ -348,6 +348,7 @@ export class TeleportDouble {
     this.#latencyMs = ms;
   }
 
+  /** Parks every new RPC after it is counted, before its caller is read, until `release()`. */
   holdCalls(): CallHold {
     const gate = Promise.withResolvers<void>();
     const arrived = Promise.withResolvers<{ cancelled: Promise<void> }>();
