@@ -55,16 +55,22 @@ const LEGACY_KEYS: Record<string, string> = {
 
 export type RawTable = Record<string, unknown>;
 
+/** Something to tell the operator about a key, and that key's segments as written in the file. */
+export interface KeyWarning {
+  message: string;
+  spelled: string[];
+}
+
 export interface NormalizedKeys {
   table: RawTable;
-  warnings: string[];
+  warnings: KeyWarning[];
   /** Canonical dotted key path (`pagerduty.request_annotations`) → its segments as written in the file. */
   spelledAs: Map<string, string[]>;
 }
 
 /** Returns a copy of the TOML tree with canonical key names, plus warnings for unused keys. */
 export function normalizeKeys(raw: RawTable): NormalizedKeys {
-  const warnings: string[] = [];
+  const warnings: KeyWarning[] = [];
   const spelledAs = new Map<string, string[]>();
   const table = normalizeTable(raw, KNOWN_KEYS, { prefix: "", spelled: [] }, warnings, spelledAs);
   return { table, warnings, spelledAs };
@@ -95,7 +101,7 @@ function normalizeTable(
   raw: RawTable,
   known: KeyTree,
   { prefix, spelled }: TablePath,
-  warnings: string[],
+  warnings: KeyWarning[],
   spelledAs: Map<string, string[]>,
 ): RawTable {
   const out: RawTable = {};
@@ -109,9 +115,12 @@ function normalizeTable(
     spelledAs.set(path, here.spelled);
     if (present.length > 1) {
       const others = present.slice(1).map((s) => join(prefix, s)).join(", ");
-      warnings.push(
-        `${join(prefix, present[0])} and ${others} name the same setting; using ${join(prefix, present[0])}`,
-      );
+      warnings.push({
+        message: `${join(prefix, present[0])} and ${others} name the same setting; using ${
+          join(prefix, present[0])
+        }`,
+        spelled: [...spelled, present[1]],
+      });
     }
     const value = raw[present[0]];
     // A value of the wrong shape is left for the schema to report.
@@ -123,7 +132,10 @@ function normalizeTable(
     if (used.has(key)) continue;
     const path = join(prefix, key);
     const legacy = LEGACY_KEYS[path];
-    warnings.push(legacy ? `${path} is obsolete: ${legacy}` : `unknown configuration key ${path} is ignored`);
+    warnings.push({
+      message: legacy ? `${path} is obsolete: ${legacy}` : `unknown configuration key ${path} is ignored`,
+      spelled: [...spelled, key],
+    });
   }
   return out;
 }

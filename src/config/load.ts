@@ -24,7 +24,11 @@ export interface LoadedConfig {
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const text = await readSource(path);
   const { table, warnings: keyWarnings, spelledAs } = normalizeKeys(parseToml(text, path));
-  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
+  const lines = keyWarnings.length > 0 ? findKeyLines(text) : undefined;
+  const warnings = keyWarnings.map(({ message, spelled }) => {
+    const line = lines?.lineOf(spelled);
+    return `${sourceName(path)}${line === undefined ? "" : `:${line}`}: ${message}`;
+  });
   let inlineKey: boolean;
   let validated: ReturnType<typeof validateConfig>;
   try {

@@ -303,23 +303,24 @@ Deno.test("keys match case-insensitively like go-toml (as-is, lower, upper)", as
   assert.equal(twice.config.pagerduty.requestAnnotations.services, "b");
   assert.match(
     twice.warnings[0],
-    /pagerduty\.request_annotations and pagerduty\.RequestAnnotations name the same setting/,
+    /config\.toml:6: pagerduty\.request_annotations and pagerduty\.RequestAnnotations name the same setting/,
   );
 });
 
-Deno.test("unknown and legacy keys are warned about, with key paths", async () => {
+Deno.test("unknown and legacy keys are warned about, with key paths and lines", async () => {
   const { warnings, path } = await load(`${CREDS}adr = "typo"\n${PD}service_id = "PXXXX"\nauto_approve = true
 [http]\npublic_addr = "https://x"\n[log]\nsevrity = "debug"\nTeleportUser = "x"\n`);
   assert.equal(warnings.length, 6, warnings.join("\n"));
   const has = (re: RegExp) =>
     assert.ok(warnings.some((w) => re.test(w)), `${re} not in ${warnings.join("\n")}`);
-  has(new RegExp(`^${path}: unknown configuration key teleport\\.adr is ignored$`));
-  has(/unknown configuration key log\.sevrity is ignored/);
-  has(/unknown configuration key log\.TeleportUser is ignored/);
-  has(/pagerduty\.service_id is obsolete: .*removed in the 6\.2 rewrite/);
-  has(/pagerduty\.auto_approve is obsolete: .*6\.2 rewrite/);
-  // [http] is reported once, not once per key inside it.
+  has(new RegExp(`^${path}:3: unknown configuration key teleport\\.adr is ignored$`));
+  has(/:12: unknown configuration key log\.sevrity is ignored/);
+  has(/:13: unknown configuration key log\.TeleportUser is ignored/);
+  has(/:7: pagerduty\.service_id is obsolete: .*removed in the 6\.2 rewrite/);
+  has(/:8: pagerduty\.auto_approve is obsolete: .*6\.2 rewrite/);
+  // [http] is reported once (at its header), not once per key inside it.
   assert.equal(warnings.filter((w) => w.includes("http")).length, 1);
+  has(/:9: http is obsolete/);
 });
 
 Deno.test("TOML syntax errors carry file, line and column, and no code frame", async () => {
