@@ -182,6 +182,8 @@ export class TeleportDouble {
   #server: grpc.Server | undefined;
   #serverCredentials!: grpc.ServerCredentials;
   #latencyMs = 0;
+  /** Set while a graceful stop waits for open calls: a watch admitted then is ended at once. */
+  #stopping = false;
   #hold: { gate: Promise<void>; onArrival(call: ServerCall): void; handled: Promise<void>[] } | undefined;
   readonly #requests = new Map<string, AccessRequestV3>();
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
@@ -414,11 +416,16 @@ export class TeleportDouble {
       return;
     }
     // tryShutdown sends GOAWAY, then waits for open calls: end the watch streams as
-    // Teleport does when it stops its watchers.
+    // Teleport does when it stops its watchers, including any whose handler runs later.
+    this.#stopping = true;
     const stopped = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     for (const watcher of this.#watchers) watcher.call.end();
     this.#watchers.clear();
-    await stopped;
+    try {
+      await stopped;
+    } finally {
+      this.#stopping = false;
+    }
   }
 
   #handlers(): grpc.UntypedServiceImplementation {
@@ -561,6 +568,11 @@ export class TeleportDouble {
     }
     if (accepted.length === 0) {
       fail(grpc.status.INVALID_ARGUMENT, "none of the requested kinds can be watched");
+    }
+    if (this.#stopping) {
+      // The stream arrived before the GOAWAY but is handled after the watchers were ended.
+      call.end();
+      return;
     }
     call.write(initEvent(accepted));
     for (const kind of accepted) {

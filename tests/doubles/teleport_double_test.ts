@@ -1,15 +1,29 @@
 /**
  * The Teleport double's own contract where tests lean on it: the caller is read from the client
- * certificate when the call is handled, and a call whose client has already gone by then is
- * refused UNAUTHENTICATED (the double never throws from a handler).
+ * certificate when the call is handled, a call whose client has already gone by then is refused
+ * UNAUTHENTICATED (the double never throws from a handler), and a graceful restart always completes.
  */
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import * as tls from "node:tls";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { WatchSchema } from "../../src/teleport/gen/teleport/legacy/client/proto/authservice_pb.ts";
+import { watchKindsToWire } from "../../src/teleport/codec.ts";
 import { type CredentialPaths, TeleportDouble } from "../../src/doubles/teleport_double.ts";
 
-/** An empty PingRequest as one gRPC length-prefixed message. */
-const EMPTY_MESSAGE = new Uint8Array([0, 0, 0, 0, 0]);
+/** One gRPC length-prefixed message. */
+function frame(message: Uint8Array): Uint8Array {
+  const framed = new Uint8Array(5 + message.length);
+  new DataView(framed.buffer).setUint32(1, message.length);
+  framed.set(message, 5);
+  return framed;
+}
+
+/** An empty PingRequest. */
+const EMPTY_MESSAGE = frame(new Uint8Array());
+const WATCH_ACCESS_REQUESTS = frame(
+  toBinary(WatchSchema, create(WatchSchema, { Kinds: watchKindsToWire(["access_request"]) })),
+);
 
 interface RawCall {
   socket: tls.TLSSocket;
@@ -18,8 +32,13 @@ interface RawCall {
   status: Promise<string | undefined>;
 }
 
-/** A Ping over its own mTLS connection, so the test can cut exactly that connection. */
-function rawPing(double: TeleportDouble, creds: CredentialPaths): RawCall {
+/** A call (a Ping unless told) over its own mTLS connection, so the test can cut exactly that connection. */
+function rawCall(
+  double: TeleportDouble,
+  creds: CredentialPaths,
+  method = "Ping",
+  message = EMPTY_MESSAGE,
+): RawCall {
   const socket = tls.connect({
     host: "127.0.0.1",
     port: double.port,
@@ -33,7 +52,7 @@ function rawPing(double: TeleportDouble, creds: CredentialPaths): RawCall {
   session.on("error", () => {});
   const stream = session.request({
     ":method": "POST",
-    ":path": "/proto.AuthService/Ping",
+    ":path": `/proto.AuthService/${method}`,
     "content-type": "application/grpc",
     te: "trailers",
   });
@@ -43,7 +62,7 @@ function rawPing(double: TeleportDouble, creds: CredentialPaths): RawCall {
     stream.on("error", () => resolve(undefined));
   });
   stream.resume();
-  stream.end(EMPTY_MESSAGE);
+  stream.end(message);
   return { socket, session, status };
 }
 
@@ -61,7 +80,7 @@ async function withDouble(test: (double: TeleportDouble, creds: CredentialPaths)
 Deno.test("a held call is answered on release, with the caller read from its client certificate", async () => {
   await withDouble(async (double, creds) => {
     const hold = double.holdCalls();
-    const call = rawPing(double, creds);
+    const call = rawCall(double, creds);
     await hold.arrived;
     assert.equal(double.lastCaller, undefined);
     await hold.release();
@@ -75,7 +94,7 @@ Deno.test("a held call is answered on release, with the caller read from its cli
 Deno.test("a call whose client disconnects before the handler reads its certificate is refused, not thrown", async () => {
   await withDouble(async (double, creds) => {
     const hold = double.holdCalls();
-    const call = rawPing(double, creds);
+    const call = rawCall(double, creds);
     const held = await hold.arrived;
     assert.equal(double.calls.Ping, 1);
     call.socket.destroy();
@@ -84,5 +103,28 @@ Deno.test("a call whose client disconnects before the handler reads its certific
     assert.equal(double.unauthenticated, 1);
     assert.equal(double.lastCaller, undefined);
     call.session.destroy();
+  });
+});
+
+Deno.test("a watch handled while a graceful restart waits for open calls is ended, so the restart completes", async () => {
+  await withDouble(async (double, creds) => {
+    const hold = double.holdCalls();
+    const watch = rawCall(double, creds, "WatchEvents", WATCH_ACCESS_REQUESTS);
+    await hold.arrived;
+    // The stream is open before the GOAWAY; its handler runs only after the watchers were ended.
+    const restarted = double.restart({ graceful: true });
+    await hold.release();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the graceful restart never completed")), 10_000);
+    });
+    try {
+      await Promise.race([restarted, stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await watch.status; // the stream ended (the client may see the session close before the trailers)
+    assert.equal(double.watcherCount, 0);
+    watch.session.destroy();
   });
 });
