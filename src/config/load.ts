@@ -6,6 +6,7 @@ import { parse, TomlError } from "smol-toml";
 import type { Config } from "./types.ts";
 import { ConfigError, sourceName } from "./errors.ts";
 import { isTable, normalizeKeys, type RawTable } from "./keys.ts";
+import { findKeyLines } from "./key_lines.ts";
 import { validateConfig } from "./schema.ts";
 import { resolveReviewSecretFiles } from "./review.ts";
 
@@ -23,11 +24,29 @@ export interface LoadedConfig {
 /** Loads and validates the configuration at `path` ("-" reads standard input). */
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const text = await readSource(path);
-  const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path));
-  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
-  const inlineKey = await resolveApiKeyFile(table, path, warnings);
-  await resolveReviewSecretFiles(table, path);
-  const { config, warnings: schemaWarnings } = validateConfig(table, path);
+  const { table, warnings: keyWarnings, spelledAs } = normalizeKeys(parseToml(text, path));
+  const lines = keyWarnings.length > 0 ? findKeyLines(text) : undefined;
+  const warnings = keyWarnings.map(({ message, spelled }) => {
+    const line = lines?.lineOf(spelled);
+    return `${sourceName(path)}${line === undefined ? "" : `:${line}`}: ${message}`;
+  });
+  let inlineKey: boolean;
+  let validated: ReturnType<typeof validateConfig>;
+  try {
+    inlineKey = await resolveApiKeyFile(table, path, warnings);
+    await resolveReviewSecretFiles(table, path);
+    validated = validateConfig(table, path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const lines = findKeyLines(text);
+    throw err.withLines((keyPath) => {
+      // A key missing from the file points at its table, if that is there.
+      const segments = keyPath.split(".");
+      while (segments.length > 0 && !spelledAs.has(segments.join("."))) segments.pop();
+      return segments.length === 0 ? undefined : lines.lineOf(spelledAs.get(segments.join("."))!);
+    });
+  }
+  const { config, warnings: schemaWarnings } = validated;
   warnings.push(...schemaWarnings.map((w) => `${sourceName(path)}: ${w}`));
   // The file only needs protecting when it holds the key itself.
   if (inlineKey && path !== "-") {
@@ -86,7 +105,7 @@ async function readKeyFile(path: string, source: string): Promise<string> {
     // One byte more than the limit tells a too-large file from an exact fit.
     bytes = await readUpTo(file, MAX_KEY_FILE_BYTES + 1);
   } catch (err) {
-    throw fail(`Error reading password from ${path}: ${describeIoError(err)}`, err);
+    throw fail(`Error reading API key file ${path}: ${describeIoError(err)}`, err);
   }
   if (bytes.length > MAX_KEY_FILE_BYTES) {
     // Upstream silently truncates, which turns into a baffling 401 later.

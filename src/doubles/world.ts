@@ -40,7 +40,22 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
   const teleport = await TeleportDouble.start(options);
   const pagerduty = await PagerDutyDouble.start();
   const dir = await Deno.makeTempDir({ prefix: "teleport-pagerduty-world-" });
-  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir);
+  /** Closes both doubles and removes the credentials, whatever fails on the way. */
+  const cleanUp = async () => {
+    try {
+      await pagerduty.close();
+    } finally {
+      try {
+        await teleport.close();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
+  };
+  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir).catch(async (error) => {
+    await cleanUp();
+    throw error;
+  });
   const config: Config = {
     teleport: {
       addr: teleport.addr,
@@ -77,10 +92,11 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
       return instance;
     },
     async [Symbol.asyncDispose]() {
-      await Promise.all(running.map((p) => p.stop()));
-      await pagerduty.close();
-      await teleport.close();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        await Promise.all(running.map((p) => p.stop()));
+      } finally {
+        await cleanUp();
+      }
     },
   };
 }
