@@ -22,7 +22,7 @@ Deno.test("`start` is the `cli` task with the start command, under the plugin pe
 Deno.test("`deno task cli version` and `deno task cli configure` print only their output", async () => {
   const version = await task("cli", "version");
   assert.equal(version.code, 0, version.stderr);
-  assert.match(version.stdout, /^teleport-pagerduty v\S+ git:\S+ deno \S+\n$/);
+  assert.match(version.stdout, /^teleport-pagerduty v\S+ git:\S+ deno \S+ \(source\)\n$/);
   assert.equal(version.stderr, "");
 
   const configure = await task("cli", "configure");
