@@ -7,7 +7,7 @@
  *
  * Prints incidents lost / duplicated, notes lost / duplicated, resolutions lost, the
  * time to drain after the last fault, and the plugin processes that died on their own
- * (134/139 = the Deno nghttp2 GOAWAY abort, deno-platform.md §1b).
+ * (134/139 = the Deno nghttp2 GOAWAY abort, docs/deno-http2.md).
  *
  * The plugin's lease TTL is 60 s (the release default): work a killed instance held
  * waits for its lease to expire before a peer takes it over. That shows in the drain

@@ -5,7 +5,7 @@
  *
  * Plugin processes talk to the in-process Teleport double. A grpc-js server in Deno
  * may abort when a client in another process closes its channel gracefully
- * (shared/spec/deno-platform.md §1b/1c), so processes are always ended with SIGKILL.
+ * (denoland/deno#36788, docs/deno-http2.md), so processes are always ended with SIGKILL.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

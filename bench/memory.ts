@@ -7,7 +7,7 @@
  *   - RSS (VmRSS from /proc/<pid>/status) idle after start, peak during a 5,000-request
  *     burst (sampled every 50 ms, plus the kernel's VmHWM), after draining.
  *
- * The process is ended with SIGKILL (deno-platform.md §1c: a graceful client close
+ * The process is ended with SIGKILL (docs/deno-http2.md: a graceful client close
  * can abort the grpc-js server of the double in this process).
  *   deno run -A bench/memory.ts [--smoke]
  */

@@ -8,6 +8,8 @@ export interface ConfigProblem {
   /** Dotted TOML key path such as `pagerduty.user_email`, when one key is at fault. */
   keyPath?: string;
   detail: string;
+  /** 1-based line where that key (or its table) is written, when the file has it. */
+  line?: number;
 }
 
 export interface ConfigErrorOptions {
@@ -28,8 +30,17 @@ export class ConfigError extends Error {
     opts: ConfigErrorOptions = {},
   ) {
     super(formatConfigError(file, problems, opts), { cause: opts.cause });
-    this.line = opts.line;
+    this.line = opts.line ?? problems[0]?.line;
     this.column = opts.column;
+  }
+
+  /** The same error with each problem's line filled in from its key path. */
+  withLines(lineOf: (keyPath: string) => number | undefined): ConfigError {
+    const problems = this.problems.map((p) => ({
+      ...p,
+      line: p.line ?? (p.keyPath === undefined ? undefined : lineOf(p.keyPath)),
+    }));
+    return new ConfigError(this.file, problems, { cause: this.cause });
   }
 
   /** Key path of the first problem (handy for callers and tests). */
@@ -49,8 +60,16 @@ function formatConfigError(
   opts: ConfigErrorOptions,
 ): string {
   const name = sourceName(file);
-  const where = opts.line === undefined ? name : `${name}:${opts.line}:${opts.column ?? 1}`;
-  return `${where}: ${problems.map(formatProblem).join("; ")}`;
+  if (opts.line !== undefined) {
+    return `${name}:${opts.line}:${opts.column ?? 1}: ${problems.map(formatProblem).join("; ")}`;
+  }
+  // file:line of the first problem, as for syntax errors; the others name their own line.
+  const [first, ...rest] = problems;
+  const where = first?.line === undefined ? name : `${name}:${first.line}`;
+  const others = rest.map((p) =>
+    p.line === undefined ? formatProblem(p) : `line ${p.line}: ${formatProblem(p)}`
+  );
+  return `${where}: ${[first ? formatProblem(first) : "", ...others].join("; ")}`;
 }
 
 /**

@@ -59,16 +59,25 @@ const LEGACY_KEYS: Record<string, string> = {
 
 export type RawTable = Record<string, unknown>;
 
+/** Something to tell the operator about a key, and that key's segments as written in the file. */
+export interface KeyWarning {
+  message: string;
+  spelled: string[];
+}
+
 export interface NormalizedKeys {
   table: RawTable;
-  warnings: string[];
+  warnings: KeyWarning[];
+  /** Canonical dotted key path (`pagerduty.request_annotations`) → its segments as written in the file. */
+  spelledAs: Map<string, string[]>;
 }
 
 /** Returns a copy of the TOML tree with canonical key names, plus warnings for unused keys. */
 export function normalizeKeys(raw: RawTable, known: KeyTree = KNOWN_KEYS): NormalizedKeys {
-  const warnings: string[] = [];
-  const table = normalizeTable(raw, known, "", warnings);
-  return { table, warnings };
+  const warnings: KeyWarning[] = [];
+  const spelledAs = new Map<string, string[]>();
+  const table = normalizeTable(raw, known, { prefix: "", spelled: [] }, warnings, spelledAs);
+  return { table, warnings, spelledAs };
 }
 
 export function isTable(v: unknown): v is RawTable {
@@ -86,7 +95,19 @@ function spellings(canonical: string, path: string): string[] {
   return [...new Set(all)];
 }
 
-function normalizeTable(raw: RawTable, known: KeyTree, prefix: string, warnings: string[]): RawTable {
+/** Where a table is: its canonical dotted path and its segments as written. */
+interface TablePath {
+  prefix: string;
+  spelled: string[];
+}
+
+function normalizeTable(
+  raw: RawTable,
+  known: KeyTree,
+  { prefix, spelled }: TablePath,
+  warnings: KeyWarning[],
+  spelledAs: Map<string, string[]>,
+): RawTable {
   const out: RawTable = {};
   const used = new Set<string>();
   for (const [canonical, sub] of Object.entries(known)) {
@@ -94,21 +115,31 @@ function normalizeTable(raw: RawTable, known: KeyTree, prefix: string, warnings:
     const present = spellings(canonical, path).filter((s) => Object.hasOwn(raw, s));
     if (present.length === 0) continue;
     present.forEach((s) => used.add(s));
+    const here = { prefix: path, spelled: [...spelled, present[0]] };
+    spelledAs.set(path, here.spelled);
     if (present.length > 1) {
       const others = present.slice(1).map((s) => join(prefix, s)).join(", ");
-      warnings.push(
-        `${join(prefix, present[0])} and ${others} name the same setting; using ${join(prefix, present[0])}`,
-      );
+      warnings.push({
+        message: `${join(prefix, present[0])} and ${others} name the same setting; using ${
+          join(prefix, present[0])
+        }`,
+        spelled: [...spelled, present[1]],
+      });
     }
     const value = raw[present[0]];
     // A value of the wrong shape is left for the schema to report.
-    out[canonical] = sub !== null && isTable(value) ? normalizeTable(value, sub, path, warnings) : value;
+    out[canonical] = sub !== null && isTable(value)
+      ? normalizeTable(value, sub, here, warnings, spelledAs)
+      : value;
   }
   for (const key of Object.keys(raw)) {
     if (used.has(key)) continue;
     const path = join(prefix, key);
     const legacy = LEGACY_KEYS[path];
-    warnings.push(legacy ? `${path} is obsolete: ${legacy}` : `unknown configuration key ${path} is ignored`);
+    warnings.push({
+      message: legacy ? `${path} is obsolete: ${legacy}` : `unknown configuration key ${path} is ignored`,
+      spelled: [...spelled, key],
+    });
   }
   return out;
 }

@@ -5,7 +5,8 @@
 import { parse, TomlError } from "smol-toml";
 import type { Config } from "./types.ts";
 import { ConfigError, sourceName } from "./errors.ts";
-import { isTable, normalizeKeys, type RawTable } from "./keys.ts";
+import { isTable, type NormalizedKeys, normalizeKeys, type RawTable } from "./keys.ts";
+import { findKeyLines } from "./key_lines.ts";
 import { validateConfig } from "./schema.ts";
 import { resolveReviewSecretFiles } from "./review.ts";
 
@@ -23,17 +24,47 @@ export interface LoadedConfig {
 /** Loads and validates the configuration at `path` ("-" reads standard input). */
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const text = await readSource(path);
-  const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path));
-  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
-  const inlineKey = await resolveApiKeyFile(table, path, warnings);
-  await resolveReviewSecretFiles(table, path);
-  const { config, warnings: schemaWarnings } = validateConfig(table, path);
+  const normalized = normalizeKeys(parseToml(text, path));
+  const { table } = normalized;
+  const warnings = locatedKeyWarnings(text, path, normalized);
+  let inlineKey: boolean;
+  let validated: ReturnType<typeof validateConfig>;
+  try {
+    inlineKey = await resolveApiKeyFile(table, path, warnings);
+    await resolveReviewSecretFiles(table, path);
+    validated = validateConfig(table, path);
+  } catch (err) {
+    throw locatedConfigError(err, text, normalized);
+  }
+  const { config, warnings: schemaWarnings } = validated;
   warnings.push(...schemaWarnings.map((w) => `${sourceName(path)}: ${w}`));
   // The file only needs protecting when it holds the key itself.
   if (inlineKey && path !== "-") {
     await warnIfExposed(path, "configuration file containing pagerduty.api_key", warnings);
   }
   return { config, warnings };
+}
+
+/** The key warnings as `file:line: message` lines (the line when the key is found). */
+export function locatedKeyWarnings(text: string, path: string, normalized: NormalizedKeys): string[] {
+  const lines = normalized.warnings.length > 0 ? findKeyLines(text) : undefined;
+  return normalized.warnings.map(({ message, spelled }) => {
+    const line = lines?.lineOf(spelled);
+    return `${sourceName(path)}${line === undefined ? "" : `:${line}`}: ${message}`;
+  });
+}
+
+/** A ConfigError with each problem's line filled in (a missing key points at its table); anything else as is. */
+export function locatedConfigError(err: unknown, text: string, normalized: NormalizedKeys): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const { spelledAs } = normalized;
+  const lines = findKeyLines(text);
+  return err.withLines((keyPath) => {
+    // A key missing from the file points at its table, if that is there.
+    const segments = keyPath.split(".");
+    while (segments.length > 0 && !spelledAs.has(segments.join("."))) segments.pop();
+    return segments.length === 0 ? undefined : lines.lineOf(spelledAs.get(segments.join("."))!);
+  });
 }
 
 /** Reads the configuration text from `path`, or standard input for "-". */
@@ -91,7 +122,7 @@ export async function readKeyFile(
     // One byte more than the limit tells a too-large file from an exact fit.
     bytes = await readUpTo(file, MAX_KEY_FILE_BYTES + 1);
   } catch (err) {
-    throw fail(`Error reading password from ${path}: ${describeIoError(err)}`, err);
+    throw fail(`Error reading API key file ${path}: ${describeIoError(err)}`, err);
   }
   if (bytes.length > MAX_KEY_FILE_BYTES) {
     // Upstream silently truncates, which turns into a baffling 401 later.

@@ -5,10 +5,16 @@
  * one-line errors naming the file, the line and the key.
  */
 import { z } from "zod";
-import { ConfigError, type ConfigProblem, sourceName } from "./errors.ts";
+import { ConfigError, sourceName } from "./errors.ts";
 import { isTable, type KeyTree, KNOWN_KEYS, normalizeKeys } from "./keys.ts";
-import { parseToml, readKeyFile, readSource, warnIfExposed } from "./load.ts";
-import { lineOfKey } from "./locate.ts";
+import {
+  locatedConfigError,
+  locatedKeyWarnings,
+  parseToml,
+  readKeyFile,
+  readSource,
+  warnIfExposed,
+} from "./load.ts";
 import {
   autoApproval,
   checkCredentials,
@@ -178,40 +184,48 @@ export interface LoadedOpsgenieConfig {
 /** Loads and validates a teleport-opsgenie configuration ("-" reads standard input). */
 export async function loadOpsgenieConfig(path: string): Promise<LoadedOpsgenieConfig> {
   const text = await readSource(path);
-  const { table, warnings: keyWarnings } = normalizeKeys(parseToml(text, path), OPSGENIE_KNOWN_KEYS);
-  const warnings = keyWarnings.map((w) => `${sourceName(path)}: ${w}`);
+  const normalized = normalizeKeys(parseToml(text, path), OPSGENIE_KNOWN_KEYS);
+  const { table } = normalized;
+  const warnings = locatedKeyWarnings(text, path, normalized);
   const og = table.opsgenie;
   const inline: string[] = [];
-  for (const key of ["api_key", "api_token"]) {
-    if (!isTable(og) || typeof og[key] !== "string") continue;
-    const value = og[key] as string;
-    if (value.startsWith("/")) {
-      og[key] = await readKeyFile(value, path, `opsgenie.${key}`);
-      await warnIfExposed(value, `opsgenie.${key} file`, warnings);
-    } else if (value.trim() !== "") inline.push(`opsgenie.${key}`);
+  let config: OpsgenieProgramConfig;
+  try {
+    for (const key of ["api_key", "api_token"]) {
+      if (!isTable(og) || typeof og[key] !== "string") continue;
+      const value = og[key] as string;
+      if (value.startsWith("/")) {
+        og[key] = await readKeyFile(value, path, `opsgenie.${key}`);
+        await warnIfExposed(value, `opsgenie.${key} file`, warnings);
+      } else if (value.trim() !== "") inline.push(`opsgenie.${key}`);
+    }
+    config = validateOpsgenieConfig(table, path, warnings);
+  } catch (err) {
+    throw locatedConfigError(err, text, normalized);
   }
-  const config = validateOpsgenieConfig(table, path, text, warnings);
   if (inline.length > 0 && path !== "-") {
     await warnIfExposed(path, `configuration file containing ${inline.join(" and ")}`, warnings);
   }
   return { config, warnings };
 }
 
-/** Validates a key-normalised tree; throws a ConfigError naming the first problem's line. */
+/** Validates a key-normalised tree; throws a ConfigError (the loader adds the lines). */
 export function validateOpsgenieConfig(
   table: Record<string, unknown>,
   source: string,
-  text: string,
   warnings: string[],
 ): OpsgenieProgramConfig {
   const parsed = fileSchema.safeParse(table);
   if (!parsed.success) {
-    fail(source, text, parsed.error.issues.map((i) => ({ keyPath: issuePath(i.path), detail: i.message })));
+    throw new ConfigError(
+      source,
+      parsed.error.issues.map((i) => ({ keyPath: issuePath(i.path), detail: i.message })),
+    );
   }
   const { teleport, warnings: teleportWarnings } = resolveTeleport(parsed.data.teleport);
   warnings.push(...teleportWarnings.map((w) => `${sourceName(source)}: ${w}`));
   const problems = checkCredentials(teleport);
-  if (problems.length > 0) fail(source, text, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   const og = parsed.data.opsgenie;
   return {
     teleport,
@@ -236,20 +250,4 @@ export function validateOpsgenieConfig(
     diag: parsed.data.diag,
     source,
   };
-}
-
-function fail(source: string, text: string, problems: ConfigProblem[]): never {
-  const first = problems[0]?.keyPath;
-  const line = first === undefined ? undefined : lineOfNearestKey(text, first);
-  throw new ConfigError(source, problems, { line });
-}
-
-/** The line of `keyPath`, else of its nearest written parent (a missing key: its table; a list item: the list). */
-function lineOfNearestKey(text: string, keyPath: string): number | undefined {
-  const parts = keyPath.split(".");
-  for (let n = parts.length; n > 0; n--) {
-    const line = lineOfKey(text, parts.slice(0, n).join("."));
-    if (line !== undefined) return line;
-  }
-  return undefined;
 }

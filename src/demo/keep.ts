@@ -44,7 +44,8 @@ export async function printKeepInstructions(env: DemoEnv): Promise<void> {
   const { world } = env;
   const configPath = join(world.dir, "teleport-pagerduty.toml");
   const toml = demoConfigToml(env);
-  await Deno.writeTextFile(configPath, toml);
+  // It holds the API key: private, as the plugin asks of any config that does.
+  await Deno.writeTextFile(configPath, toml, { mode: 0o600 });
   console.log(`
 Everything keeps running.
   Teleport Auth (double):  ${world.teleport.addr}  (gRPC over mutual TLS, cluster ${world.teleport.clusterName})
@@ -60,7 +61,7 @@ Look for setup mistakes the way an operator would (reads only, changes nothing):
 A second plugin instance (a separate process) can join; both share the work through leases in plugin data:
   deno task start -c ${configPath}
 (Deno's HTTP/2 can abort this demo process when a client in another process closes its connection,
- shared/spec deno-platform §1c; stop the second instance with \`kill -9\` to avoid that.)
+ see docs/deno-http2.md; stop the second instance with \`kill -9\` to avoid that.)
 
 ----- ${configPath} -----
 ${toml}-----

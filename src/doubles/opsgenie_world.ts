@@ -81,10 +81,17 @@ export async function startOpsgenieWorld(
       if (!teams.has(name)) teams.set(name, crypto.randomUUID());
       return teams.get(name)!;
     },
+    /** Stops the instances, closes the doubles and removes the credentials, whatever fails on the way. */
     async [Symbol.asyncDispose]() {
-      await instances.stopAll();
-      await alerts.close();
-      await base.close();
+      try {
+        await instances.stopAll();
+      } finally {
+        try {
+          await alerts.close();
+        } finally {
+          await base.close();
+        }
+      }
     },
   };
 }

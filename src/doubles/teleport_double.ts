@@ -1,8 +1,8 @@
 /**
  * TeleportDouble: an in-process fake Teleport Auth Service for tests. It serves
  * the proto.AuthService subset the plugin uses over real mutual TLS (a throwaway
- * CA per double) with the server semantics of shared/spec/teleport-auth-grpc.md §5.
- * Keep it in the same process as the client under test (deno-platform.md §1c).
+ * CA per double) with the server semantics of Teleport's Auth Service: its checks, status codes
+ * and messages. Keep it in the same process as the client under test (docs/deno-http2.md).
  *
  * Test-facing API
  *   TeleportDouble.start(options?: TeleportDoubleOptions): Promise<TeleportDouble>
@@ -13,6 +13,8 @@
  *   .calls: Record<string, number>     RPC calls per method name ("Ping", "WatchEvents", …)
  *   .lastClientVersion                 the `version` metadata of the latest call
  *   .lastCaller                        the client certificate CN of the latest call
+ *   .unauthenticated: number           calls answered UNAUTHENTICATED because no client certificate could be
+ *                                      read (their connection was already gone when the handler ran)
  *   .watcherCount: number              open WatchEvents streams
  *   writeCredentials(user, dir, { expired?, validForMs? }): Promise<CredentialPaths>
  *                                      trio (key/crt/cas) and an auth.pem identity file
@@ -48,6 +50,7 @@
  *   dropStreams()                      end every watch stream with UNAVAILABLE
  *   refuseConnections(on): Promise<void>  stop listening (on) / listen again on the same port (off)
  *   setLatency(ms)                     delay every RPC
+ *   holdCalls(): CallHold              park every new RPC before it is handled until hold.release()
  *   startRouter(): Promise<TlsRouter>  a TLS-routing listener in front of this double (see tls_router.ts)
  *   close(): Promise<void>
  */
@@ -180,6 +183,14 @@ export class DoubleRpcError extends Error {
   }
 }
 
+/** RPCs parked by holdCalls(): counted on arrival, handled (and their caller read) on release. */
+export interface CallHold {
+  /** Resolves when the first call is held, with a promise that resolves once that call's client is gone. */
+  arrived: Promise<{ cancelled: Promise<void> }>;
+  /** Lets every held call proceed; resolves once each has been answered. */
+  release(): Promise<void>;
+}
+
 interface Watcher {
   call: grpc.ServerWritableStream<Watch, Event>;
   kind: WatchKind;
@@ -223,11 +234,16 @@ export class TeleportDouble {
   /** The `version` metadata of the latest call (the client's API version). */
   lastClientVersion: string | undefined;
   lastCaller: string | undefined;
+  /** Calls refused because their client certificate could not be read (the connection was gone). */
+  unauthenticated = 0;
   port = 0;
 
   #server: grpc.Server | undefined;
   #serverCredentials!: grpc.ServerCredentials;
   #latencyMs = 0;
+  /** Set while a graceful stop waits for open calls: a watch admitted then is ended at once. */
+  #stopping = false;
+  #hold: { gate: Promise<void>; onArrival(call: ServerCall): void; handled: Promise<void>[] } | undefined;
   readonly #requests = new Map<string, AccessRequestV3>();
   /** requestId → plugin → data. Outlives its request, as Teleport's (TTL-bound) plugin data does. */
   readonly #pluginData = new Map<string, Map<string, Record<string, string>>>();
@@ -462,6 +478,29 @@ export class TeleportDouble {
     this.#latencyMs = ms;
   }
 
+  /** Parks every new RPC after it is counted, before its caller is read, until `release()`. */
+  holdCalls(): CallHold {
+    const gate = Promise.withResolvers<void>();
+    const arrived = Promise.withResolvers<{ cancelled: Promise<void> }>();
+    const hold = {
+      gate: gate.promise,
+      handled: [] as Promise<void>[],
+      onArrival(call: ServerCall) {
+        const cancelled = new Promise<void>((resolve) => call.once("cancelled", () => resolve()));
+        arrived.resolve({ cancelled });
+      },
+    };
+    this.#hold = hold;
+    return {
+      arrived: arrived.promise,
+      release: async () => {
+        if (this.#hold === hold) this.#hold = undefined;
+        gate.resolve();
+        await Promise.all(hold.handled);
+      },
+    };
+  }
+
   async startRouter(): Promise<TlsRouter> {
     const router = await startTlsRouter({ clusterName: this.clusterName, backendPort: () => this.port });
     this.#routers.push(router);
@@ -481,8 +520,8 @@ export class TeleportDouble {
     server.addService(rulesServiceDefinition(), {
       ListAccessMonitoringRulesWithFilter: this.#unary(
         "ListAccessMonitoringRulesWithFilter",
-        (request: ListAccessMonitoringRulesWithFilterRequest, call) =>
-          this.#listRules(callerOf(call), request),
+        (request: ListAccessMonitoringRulesWithFilterRequest, _call, caller) =>
+          this.#listRules(caller, request),
       ),
     });
     server.addService(usersServiceDefinition(), this.#userHandlers());
@@ -513,11 +552,16 @@ export class TeleportDouble {
       return;
     }
     // tryShutdown sends GOAWAY, then waits for open calls: end the watch streams as
-    // Teleport does when it stops its watchers.
+    // Teleport does when it stops its watchers, including any whose handler runs later.
+    this.#stopping = true;
     const stopped = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     for (const watcher of this.#watchers) watcher.call.end();
     this.#watchers.clear();
-    await stopped;
+    try {
+      await stopped;
+    } finally {
+      this.#stopping = false;
+    }
   }
 
   #handlers(): grpc.UntypedServiceImplementation {
@@ -530,12 +574,9 @@ export class TeleportDouble {
       }),
       SubmitAccessReview: this.#unary(
         "SubmitAccessReview",
-        (submission: AccessReviewSubmission, call) => {
+        (submission: AccessReviewSubmission, _call, caller) => {
           const review = submission.Review ?? create(AccessReviewSchema);
-          return clone(
-            AccessRequestV3Schema,
-            this.#submitReview(callerOf(call), submission.RequestID, review),
-          );
+          return clone(AccessRequestV3Schema, this.#submitReview(caller, submission.RequestID, review));
         },
       ),
       ListAccessRequests: this.#unary(
@@ -555,13 +596,13 @@ export class TeleportDouble {
       ),
       GetCurrentUserRoles: this.#streaming(
         "GetCurrentUserRoles",
-        (call: grpc.ServerWritableStream<unknown, RoleV6>) => {
-          for (const role of this.#rolesOf(callerOf(call))) call.write(roleToWire(role));
+        (call: grpc.ServerWritableStream<unknown, RoleV6>, caller) => {
+          for (const role of this.#rolesOf(caller)) call.write(roleToWire(role));
           call.end();
         },
       ),
-      GetRoles: this.#unary("GetRoles", (_: unknown, call) => {
-        const roles = this.#rolesOf(callerOf(call));
+      GetRoles: this.#unary("GetRoles", (_: unknown, _call, caller) => {
+        const roles = this.#rolesOf(caller);
         for (const verb of ["list", "read"]) {
           if (!rolesAllow(roles, "role", verb)) {
             fail(grpc.status.PERMISSION_DENIED, `access denied to perform action "${verb}" on "role"`);
@@ -571,11 +612,11 @@ export class TeleportDouble {
       }),
       GetUser: this.#unary(
         "GetUser",
-        (request: LegacyGetUserRequest, call) => this.#getUser(callerOf(call), request.Name),
+        (request: LegacyGetUserRequest, _call, caller) => this.#getUser(caller, request.Name),
       ),
       WatchEvents: this.#streaming(
         "WatchEvents",
-        (call: grpc.ServerWritableStream<Watch, Event>) => this.#watch(call),
+        (call: grpc.ServerWritableStream<Watch, Event>, caller) => this.#watch(call, caller),
       ),
     };
   }
@@ -583,11 +624,11 @@ export class TeleportDouble {
   /** teleport.users.v1.UsersService: GetUser and ListUsers (secrets are never returned). */
   #userHandlers(): grpc.UntypedServiceImplementation {
     return {
-      GetUser: this.#unary("GetUser", (request: GetUserRequest, call) => {
-        return create(GetUserResponseSchema, { user: this.#getUser(callerOf(call), request.name) });
+      GetUser: this.#unary("GetUser", (request: GetUserRequest, _call, caller) => {
+        return create(GetUserResponseSchema, { user: this.#getUser(caller, request.name) });
       }),
-      ListUsers: this.#unary("ListUsers", (request: ListUsersRequest, call) => {
-        if (this.#isDenied(callerOf(call), KIND_USER)) {
+      ListUsers: this.#unary("ListUsers", (request: ListUsersRequest, _call, caller) => {
+        if (this.#isDenied(caller, KIND_USER)) {
           fail(grpc.status.PERMISSION_DENIED, accessDenied("list", KIND_USER));
         }
         const names = [...this.#users.keys()].sort().filter((name) => name >= request.pageToken);
@@ -612,35 +653,33 @@ export class TeleportDouble {
     });
   }
 
-  /** Counts the call, applies latency, and turns DoubleRpcError into a gRPC status. */
+  /** Counts the call, applies latency, authenticates the caller, and turns DoubleRpcError into a gRPC status. */
   #unary<Req, Res>(
     method: string,
-    handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res,
+    handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>, caller: string) => Res,
   ): grpc.handleUnaryCall<Req, Res> {
-    return async (call, callback) => {
-      this.#count(method, call);
-      await this.#delay();
-      try {
-        callback(null, handle(call.request, call));
-      } catch (error) {
-        callback(toServiceError(error));
-      }
-    };
+    return (call, callback) =>
+      this.#admit(method, call, (caller) => {
+        try {
+          callback(null, handle(call.request, call, caller));
+        } catch (error) {
+          callback(toServiceError(error));
+        }
+      }, (status) => callback(status));
   }
 
   #streaming<Req, Res>(
     method: string,
-    handle: (call: grpc.ServerWritableStream<Req, Res>) => void,
+    handle: (call: grpc.ServerWritableStream<Req, Res>, caller: string) => void,
   ): grpc.handleServerStreamingCall<Req, Res> {
-    return async (call) => {
-      this.#count(method, call);
-      await this.#delay();
-      try {
-        handle(call);
-      } catch (error) {
-        call.emit("error", toServiceError(error));
-      }
-    };
+    return (call) =>
+      this.#admit(method, call, (caller) => {
+        try {
+          handle(call, caller);
+        } catch (error) {
+          call.emit("error", toServiceError(error));
+        }
+      }, (status) => call.emit("error", status));
   }
 
   /** The caller's roles that exist (a user may name a deleted role). */
@@ -649,10 +688,49 @@ export class TeleportDouble {
     return names.flatMap((name) => this.#roles.get(name) ?? []);
   }
 
-  #count(method: string, call: AuthenticatedCall): void {
+  /**
+   * Counts the call, waits out latency and holds, then reads the caller from the client certificate.
+   * A call whose certificate cannot be read (its connection closed meanwhile) is answered
+   * UNAUTHENTICATED, as Teleport answers a call without an identity; it never throws.
+   */
+  async #admit(
+    method: string,
+    call: ServerCall,
+    handle: (caller: string) => void,
+    refuse: (status: Partial<grpc.StatusObject>) => void,
+  ): Promise<void> {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
     this.lastClientVersion = call.metadata.get("version")[0]?.toString();
-    this.lastCaller = callerOf(call);
+    const hold = this.#hold;
+    if (hold) {
+      const answered = Promise.withResolvers<void>();
+      hold.handled.push(answered.promise);
+      hold.onArrival(call);
+      await hold.gate;
+      try {
+        this.#admitNow(call, handle, refuse);
+      } finally {
+        answered.resolve();
+      }
+      return;
+    }
+    await this.#delay();
+    this.#admitNow(call, handle, refuse);
+  }
+
+  #admitNow(
+    call: ServerCall,
+    handle: (caller: string) => void,
+    refuse: (status: Partial<grpc.StatusObject>) => void,
+  ): void {
+    const caller = callerOf(call);
+    if (caller === undefined) {
+      this.unauthenticated++;
+      refuse({ code: grpc.status.UNAUTHENTICATED, details: "no client certificate on this connection" });
+      return;
+    }
+    this.lastCaller = caller;
+    handle(caller);
   }
 
   #delay(): Promise<void> {
@@ -661,7 +739,7 @@ export class TeleportDouble {
       : Promise.resolve();
   }
 
-  // ---- RPC semantics (spec §5) -------------------------------------------------------------
+  // ---- RPC semantics (Teleport's) -----------------------------------------------------------
 
   #handlePing(call: grpc.ServerUnaryCall<PingRequest, unknown>) {
     if (this.ping.unimplemented) fail(grpc.status.UNIMPLEMENTED, "unknown method Ping");
@@ -674,11 +752,10 @@ export class TeleportDouble {
     });
   }
 
-  #watch(call: grpc.ServerWritableStream<Watch, Event>): void {
+  #watch(call: grpc.ServerWritableStream<Watch, Event>, caller: string): void {
     const { Kinds: kinds, AllowPartialSuccess: partial } = call.request;
     if (kinds.length === 0) fail(grpc.status.PERMISSION_DENIED, "can't setup global watch");
     const accepted: WatchKind[] = [];
-    const caller = callerOf(call);
     for (const kind of kinds) {
       if (!WATCHABLE.has(kind.Kind)) {
         if (!partial) fail(grpc.status.INVALID_ARGUMENT, `watching "${kind.Kind}" is not supported`);
@@ -690,6 +767,11 @@ export class TeleportDouble {
     }
     if (accepted.length === 0) {
       fail(grpc.status.INVALID_ARGUMENT, "none of the requested kinds can be watched");
+    }
+    if (this.#stopping) {
+      // The stream arrived before the GOAWAY but is handled after the watchers were ended.
+      call.end();
+      return;
     }
     call.write(initEvent(accepted));
     for (const kind of accepted) {
@@ -939,11 +1021,23 @@ function validateRule(rule: WireRule): void {
   }
 }
 
-type AuthenticatedCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "getAuthContext">;
+/** What every server call (unary or streaming) offers: metadata, events, the peer's identity. */
+type ServerCall = grpc.ServerUnaryCall<unknown, unknown>;
 
-function callerOf(call: AuthenticatedCall): string {
-  const commonName = call.getAuthContext().sslPeerCertificate?.subject?.CN;
-  return (Array.isArray(commonName) ? commonName[0] : commonName) ?? "";
+/**
+ * The Teleport user of a call: its client certificate's CN, or undefined when no certificate can
+ * be read. grpc-js returns no certificate once the connection has closed, and under Deno its
+ * getAuthContext throws (a TypeError reading `raw` of null) when the socket is already destroyed.
+ */
+function callerOf(call: ServerCall): string | undefined {
+  let context: ReturnType<ServerCall["getAuthContext"]>;
+  try {
+    context = call.getAuthContext();
+  } catch {
+    return undefined;
+  }
+  const commonName = context.sslPeerCertificate?.subject?.CN;
+  return (Array.isArray(commonName) ? commonName[0] : commonName) || undefined;
 }
 
 function toServiceError(error: unknown): Partial<grpc.StatusObject> {
@@ -958,7 +1052,7 @@ function matchesWatchFilter(request: AccessRequestV3, filter: Record<string, str
     (!filter.state || filter.state === RequestState[request.Spec!.State]);
 }
 
-/** services.ApplyAccessReview (spec §5.4 step 7) with threshold resolution (§5.5). */
+/** Teleport's services.ApplyAccessReview, with its threshold resolution. */
 function applyReview(request: AccessRequestV3, review: WireAccessReview): void {
   const spec = request.Spec!;
   if (review.ProposedState !== RequestState.APPROVED && review.ProposedState !== RequestState.DENIED) {

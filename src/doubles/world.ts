@@ -67,10 +67,17 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
     credentials: base.credentials,
     config,
     startPlugin: (overrides = {}) => instances.start({ ...FAST_TIMINGS, ...overrides }),
+    /** Stops the instances, closes both doubles and removes the credentials, whatever fails on the way. */
     async [Symbol.asyncDispose]() {
-      await instances.stopAll();
-      await pagerduty.close();
-      await base.close();
+      try {
+        await instances.stopAll();
+      } finally {
+        try {
+          await pagerduty.close();
+        } finally {
+          await base.close();
+        }
+      }
     },
   };
 }
@@ -91,7 +98,14 @@ export async function startTeleportSide(
 ): Promise<TeleportSide> {
   const teleport = await TeleportDouble.start(options);
   const dir = await Deno.makeTempDir({ prefix });
-  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir);
+  const credentials = await teleport.writeCredentials(PLUGIN_USER, dir).catch(async (error) => {
+    try {
+      await teleport.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+    throw error;
+  });
   return {
     teleport,
     dir,
@@ -105,8 +119,11 @@ export async function startTeleportSide(
       rootCas: credentials.rootCas,
     },
     async close() {
-      await teleport.close();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        await teleport.close();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     },
   };
 }

@@ -5,7 +5,7 @@
  *
  * Every call (unary and the watch) shares one channel: while the watch stream is
  * open the HTTP/2 connection is never idle, which avoids the Deno GOAWAY crash on
- * idle sessions (shared/spec/deno-platform.md §1b).
+ * idle sessions (denoland/deno#36788; docs/deno-http2.md).
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";

@@ -4,22 +4,47 @@
  * Timings are never asserted.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "../fakes/temp_dir.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FLAGS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-run", "--allow-sys"];
 
+/** The last lines of every log file the benchmark left under `dir` (its plugin processes' logs). */
+async function logTails(dir: string, lines = 30): Promise<string> {
+  const tails: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) tails.push(await logTails(path, lines));
+    else if (entry.name.endsWith(".log")) {
+      const text = (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
+      tails.push(`--- last ${lines} lines of ${entry.name}\n${text}`);
+    }
+  }
+  return tails.filter((t) => t !== "").join("\n");
+}
+
 async function runSmoke(file: string): Promise<Record<string, unknown>> {
+  // The benchmark's worlds (credentials, logs) go to a directory of ours, removed even if it crashes.
+  await using tmp = await tempDir("bench-smoke-");
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...FLAGS, file, "--smoke"],
     cwd: ROOT,
-    env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1" },
+    env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1", TMPDIR: tmp.path },
     stdin: "null",
     signal: AbortSignal.timeout(60_000),
   }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, `${file} exited ${output.code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+  if (output.code !== 0) {
+    // The logs go with the directory: show what they say first.
+    assert.fail(
+      `${file} exited ${output.code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n${await logTails(
+        tmp.path,
+      )}`,
+    );
+  }
   const last = stdout.trimEnd().split("\n").at(-1) ?? "";
   let figures: Record<string, unknown>;
   try {

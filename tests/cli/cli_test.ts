@@ -122,12 +122,12 @@ Deno.test("start fails fast with one clear line on configuration errors", async 
   await assertFatal(
     ["start", "--config", "-"],
     `${CREDS}[pagerduty]\nuser_email = "bot@example.com"\n`,
-    /<stdin>: missing required value pagerduty\.api_key$/,
+    /<stdin>:3: missing required value pagerduty\.api_key$/, // the line of [pagerduty]
   );
   await assertFatal(
     ["start", "-c", "-"],
     `${CREDS}[pagerduty]\napi_key = "${SECRET}"\nuser_email = "nope"\n`,
-    /<stdin>: pagerduty\.user_email: must be an email address, got "nope"$/,
+    /<stdin>:5: pagerduty\.user_email: must be an email address, got "nope"$/,
   );
 });
 

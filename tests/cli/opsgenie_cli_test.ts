@@ -53,7 +53,7 @@ Deno.test("teleport-opsgenie start: a bad [opsgenie] value is one line naming fi
   assert.equal(r.stdout, "");
   assert.equal(
     r.stderr,
-    'teleport-opsgenie: error: <stdin>:5:1: opsgenie.priority: must be one of P1, P2, P3, P4, P5, got "urgent"\n',
+    'teleport-opsgenie: error: <stdin>:5: opsgenie.priority: must be one of P1, P2, P3, P4, P5, got "urgent"\n',
   );
 });
 

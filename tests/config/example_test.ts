@@ -3,11 +3,12 @@ import { EXAMPLE_CONFIG } from "../../src/config/example.ts";
 import { KNOWN_KEYS } from "../../src/config/keys.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { filledExample } from "./helpers.ts";
+import { tempDir } from "../fakes/temp_dir.ts";
 
 Deno.test("the example is valid once credentials are filled in, without warnings", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/c.toml`, filledExample(), { mode: 0o600 });
-  const { config, warnings } = await loadConfig(`${dir}/c.toml`);
+  await using dir = await tempDir("config-example-test-");
+  await Deno.writeTextFile(`${dir.path}/c.toml`, filledExample(), { mode: 0o600 });
+  const { config, warnings } = await loadConfig(`${dir.path}/c.toml`);
   assert.deepEqual(warnings, []);
   assert.equal(config.teleport.addr, "example.com:3025");
   assert.equal(config.teleport.clientKey, "/var/lib/teleport/plugins/pagerduty/auth.key");

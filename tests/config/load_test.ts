@@ -2,15 +2,25 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import type { Config } from "../../src/config/types.ts";
+import { tempDirForFile } from "../fakes/temp_dir.ts";
 
 const SECRET = "u+SECRETpagerdutyKEY123";
 
 const CREDS = `[teleport]\nidentity = "/var/lib/teleport/plugins/pagerduty/auth_id"\n`;
 const PD = `[pagerduty]\napi_key = "${SECRET}"\nuser_email = "bot@example.com"\n`;
 
+const DIR = await tempDirForFile("config-test-");
+let dirs = 0;
+/** A fresh directory under this file's temporary directory (removed after the last test). */
+async function newDir(): Promise<string> {
+  const dir = `${DIR}/${++dirs}`;
+  await Deno.mkdir(dir);
+  return dir;
+}
+
 /** Writes `text` to a private temp file and loads it. */
 async function load(text: string, mode = 0o600) {
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   const path = `${dir}/config.toml`;
   await Deno.writeTextFile(path, text, { mode });
   await Deno.chmod(path, mode);
@@ -241,7 +251,7 @@ Deno.test("rate_limit_per_minute and request_timeout are validated", async () =>
 });
 
 Deno.test("api_key starting with / is read from that file", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   const keyPath = `${dir}/pagerduty_api_key`;
   await Deno.writeTextFile(keyPath, `  ${SECRET}\n`, { mode: 0o600 });
   const { config, warnings } = await load(
@@ -251,7 +261,7 @@ Deno.test("api_key starting with / is read from that file", async () => {
   assert.deepEqual(warnings, []);
 
   const missing = await loadError(`${CREDS}[pagerduty]\napi_key = "${dir}/absent"\nuser_email = "a@b.co"\n`);
-  assert.match(missing.message, new RegExp(`pagerduty\\.api_key: Error reading password from ${dir}/absent`));
+  assert.match(missing.message, new RegExp(`pagerduty\\.api_key: Error reading API key file ${dir}/absent`));
 
   await Deno.writeTextFile(`${dir}/empty`, "\n");
   const empty = await loadError(`${CREDS}[pagerduty]\napi_key = "${dir}/empty"\nuser_email = "a@b.co"\n`);
@@ -270,7 +280,7 @@ Deno.test("secret files readable by others produce warnings", async () => {
     /configuration file containing pagerduty\.api_key .*\(mode 644\).*chmod 600/,
   );
 
-  const dir = await Deno.makeTempDir();
+  const dir = await newDir();
   await Deno.writeTextFile(`${dir}/key`, SECRET);
   await Deno.chmod(`${dir}/key`, 0o640);
   // The config itself holds no secret then, so its mode does not matter.
@@ -320,23 +330,24 @@ Deno.test("keys match case-insensitively like go-toml (as-is, lower, upper)", as
   assert.equal(twice.config.pagerduty.requestAnnotations.services, "b");
   assert.match(
     twice.warnings[0],
-    /pagerduty\.request_annotations and pagerduty\.RequestAnnotations name the same setting/,
+    /config\.toml:6: pagerduty\.request_annotations and pagerduty\.RequestAnnotations name the same setting/,
   );
 });
 
-Deno.test("unknown and legacy keys are warned about, with key paths", async () => {
+Deno.test("unknown and legacy keys are warned about, with key paths and lines", async () => {
   const { warnings, path } = await load(`${CREDS}adr = "typo"\n${PD}service_id = "PXXXX"\nauto_approve = true
 [http]\npublic_addr = "https://x"\n[log]\nsevrity = "debug"\nTeleportUser = "x"\n`);
   assert.equal(warnings.length, 6, warnings.join("\n"));
   const has = (re: RegExp) =>
     assert.ok(warnings.some((w) => re.test(w)), `${re} not in ${warnings.join("\n")}`);
-  has(new RegExp(`^${path}: unknown configuration key teleport\\.adr is ignored$`));
-  has(/unknown configuration key log\.sevrity is ignored/);
-  has(/unknown configuration key log\.TeleportUser is ignored/);
-  has(/pagerduty\.service_id is obsolete: .*removed in the 6\.2 rewrite/);
-  has(/pagerduty\.auto_approve is obsolete: .*6\.2 rewrite/);
-  // [http] is reported once, not once per key inside it.
+  has(new RegExp(`^${path}:3: unknown configuration key teleport\\.adr is ignored$`));
+  has(/:12: unknown configuration key log\.sevrity is ignored/);
+  has(/:13: unknown configuration key log\.TeleportUser is ignored/);
+  has(/:7: pagerduty\.service_id is obsolete: .*removed in the 6\.2 rewrite/);
+  has(/:8: pagerduty\.auto_approve is obsolete: .*6\.2 rewrite/);
+  // [http] is reported once (at its header), not once per key inside it.
   assert.equal(warnings.filter((w) => w.includes("http")).length, 1);
+  has(/:9: http is obsolete/);
 });
 
 Deno.test("TOML syntax errors carry file, line and column, and no code frame", async () => {
@@ -346,6 +357,48 @@ Deno.test("TOML syntax errors carry file, line and column, and no code frame", a
   assert.match(err.message, /^\/.*config\.toml:4:\d+: invalid TOML: [^\n]+$/);
   const dup = await loadError(`${CREDS}${PD}[teleport]\naddr = "x"\n`);
   assert.match(dup.message, /:6:\d+: invalid TOML: trying to redefine/);
+});
+
+Deno.test("value errors name the line of the key, as syntax errors do", async () => {
+  // CREDS is lines 1-2, PD lines 3-5.
+  const fast = await loadError(`${CREDS}${PD}rate_limit_per_minute = "fast"\n`);
+  assert.match(
+    fast.message,
+    /^\/.*config\.toml:6: pagerduty\.rate_limit_per_minute: must be a whole number, got "fast"$/,
+  );
+  assert.equal(fast.line, 6);
+
+  // Go spellings, dotted keys and inline tables are found too.
+  const upper = await loadError(`[TELEPORT]\nidentity = "/x"\n\nADDR = "https://t:443"\n${PD}`);
+  assert.match(upper.message, /config\.toml:4: teleport\.addr: must be host:port/);
+  const dotted = await loadError(`${CREDS}${PD}RequestAnnotations.services = 5\n`);
+  assert.match(dotted.message, /config\.toml:6: pagerduty\.request_annotations\.services: must be a string/);
+  const inline = await loadError(
+    `${CREDS}[log]\nseverity = "info"\n[pagerduty]\nuser_email = "bot@example.com"\n` +
+      `api_key = "${SECRET}"\nrequest_annotations = { notify_service = "n", services = [] }\n`,
+  );
+  assert.match(inline.message, /config\.toml:8: pagerduty\.request_annotations\.services: must be a string/);
+
+  // A missing key points at its table; several problems each name their line.
+  const missing = await loadError(`${CREDS}\n[pagerduty]\nuser_email = "bot@example.com"\n`);
+  assert.match(missing.message, /config\.toml:4: missing required value pagerduty\.api_key$/);
+  const several = await loadError(`${CREDS}${PD}rate_limit_per_minute = 0\n[log]\nformat = "xml"\n`);
+  assert.match(
+    several.message,
+    /config\.toml:6: pagerduty\.rate_limit_per_minute: must be a positive number, got number 0; line 8: log\.format: unsupported log format/,
+  );
+  const credentials = await loadError(`${PD}\n[teleport]\nclient_key = "/k"\n`);
+  assert.match(
+    credentials.message,
+    /config\.toml:5: teleport: configuration setting\(s\) `client_key` are provided/,
+  );
+
+  const dir = await newDir();
+  const keyFile = await loadError(`${CREDS}[pagerduty]\nuser_email = "a@b.co"\napi_key = "${dir}/absent"\n`);
+  assert.match(
+    keyFile.message,
+    /config\.toml:5: pagerduty\.api_key: Error reading API key file .*\/absent: file not found$/,
+  );
 });
 
 Deno.test("log severity and output follow upstream aliases", async () => {

@@ -157,7 +157,7 @@ Deno.test("a bad priority names the key and its line", async () => {
   assert.equal(err.line, 5);
   assert.match(
     err.message,
-    /config\.toml:5:1: opsgenie\.priority: must be one of P1, P2, P3, P4, P5, got "P7"$/,
+    /config\.toml:5: opsgenie\.priority: must be one of P1, P2, P3, P4, P5, got "P7"$/,
   );
 });
 

@@ -46,7 +46,7 @@ Deno.test("[review] is off unless enabled, whatever else it holds", async () => 
 Deno.test("an enabled [review] needs an address and a verified trigger", async () => {
   assert.match(
     await errorOf(`[review]\nenabled = true\n`),
-    /config\.toml: .*missing required value review\.listen_addr.*review\.enabled: review is enabled but no trigger/,
+    /config\.toml:\d+: .*missing required value review\.listen_addr.*line \d+: review\.enabled: review is enabled but no trigger/,
   );
   assert.match(
     await errorOf(

@@ -31,6 +31,12 @@ function announcedDir(stdout: string): string {
   return match[1];
 }
 
+/** Removes the demo's directory if a failed run left it behind (the assertions check that it did not). */
+async function removeLeftovers(stdout: string): Promise<void> {
+  const dir = stdout.match(/temporary files \(credentials\) in (\S+)/)?.[1];
+  if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
 Deno.test("the demo task's permissions are narrow: loopback only, no subprocess, ffi, sys or import", () => {
   const { args } = taskCommand();
   for (const broad of ["-A", "--allow-all", "--allow-run", "--allow-ffi", "--allow-sys", "--allow-import"]) {
@@ -47,6 +53,15 @@ Deno.test("the demo task's permissions are narrow: loopback only, no subprocess,
 
 Deno.test("`deno task demo` plays the story to the end, prints the timeline, exits 0 and cleans up", async () => {
   const res = await run(DENO, ["task", "--quiet", "demo"], { cwd: ROOT });
+  try {
+    await assertStoryRun(res);
+  } finally {
+    await removeLeftovers(res.stdout);
+  }
+});
+
+/** The completed demo's output: exit 0, the timeline, and its temporary directory gone. */
+async function assertStoryRun(res: { code: number; stdout: string; stderr: string }): Promise<void> {
   assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
   const out = res.stdout;
   assert(!/NotCapable|Requires \w+ access/.test(res.stderr), res.stderr);
@@ -102,7 +117,7 @@ Deno.test("`deno task demo` plays the story to the end, prints the timeline, exi
   const dir = announcedDir(out);
   assertIncludes(out, `removed ${dir}`);
   assert.equal(await pathExists(dir), false, `${dir} left behind`);
-});
+}
 
 Deno.test("`demo --keep` keeps running, prints the config and addresses, takes commands, cleans up on SIGINT", async () => {
   const { env, args } = taskCommand();
@@ -136,6 +151,8 @@ Deno.test("`demo --keep` keeps running, prints the config and addresses, takes c
     assert.match(out, /PagerDuty API key:\s+\S+/);
     const configPath = (await waitFor(/configuration:\s+(\S+\.toml)/))[1];
     const toml = await Deno.readTextFile(configPath);
+    // It holds the API key: a second instance started on it must not warn about its mode.
+    assert.equal((await Deno.stat(configPath)).mode! & 0o777, 0o600);
     for (
       const key of ["addr", "client_key", "client_crt", "root_cas", "api_key", "user_email", "api_endpoint"]
     ) {
@@ -164,6 +181,7 @@ Deno.test("`demo --keep` keeps running, prints the config and addresses, takes c
     await child.status;
     await reading.catch(() => {});
     await stderr.catch(() => {});
+    await removeLeftovers(out);
   }
 });
 

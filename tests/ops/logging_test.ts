@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { getLog, setupLogging, shutdownLogging } from "../../src/ops/logging.ts";
 import type { LogConfig } from "../../src/config/types.ts";
+import { tempDirForFile } from "../fakes/temp_dir.ts";
+
+const DIR = await tempDirForFile("logging-test-");
+let files = 0;
+/** A fresh log file path in this file's temporary directory. */
+const newLogFile = () => `${DIR}/plugin-${++files}.log`;
 
 const SECRET = "pd-SECRET-api-key-0123456789";
 
 async function logToFile(log: Omit<LogConfig, "output">, emit: () => void, path?: string): Promise<string[]> {
-  const file = path ?? `${await Deno.makeTempDir()}/plugin.log`;
+  const file = path ?? newLogFile();
   await setupLogging({ ...log, output: file }, { secrets: [SECRET] });
   try {
     emit();
@@ -94,7 +100,7 @@ Deno.test("severity filters, and debug forces debug", async () => {
   const warnOnly = await logToFile({ severity: "warn", format: "text" }, emit);
   assert.deepEqual(warnOnly.map((l) => l.split("] ")[1]), ["warn line"]);
 
-  const file = `${await Deno.makeTempDir()}/d.log`;
+  const file = newLogFile();
   await setupLogging({ severity: "error", format: "text", output: file }, { debug: true });
   emit();
   await shutdownLogging();
@@ -102,7 +108,7 @@ Deno.test("severity filters, and debug forces debug", async () => {
 });
 
 Deno.test("file output appends instead of truncating", async () => {
-  const file = `${await Deno.makeTempDir()}/plugin.log`;
+  const file = newLogFile();
   await Deno.writeTextFile(file, "previous run\n");
   await logToFile({ severity: "info", format: "text" }, () => getLog("core").info("first"), file);
   const lines = await logToFile(

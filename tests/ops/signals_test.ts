@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { handleSignals } from "../../src/ops/signals.ts";
 import { setupLogging, shutdownLogging } from "../../src/ops/logging.ts";
+import { tempDir } from "../fakes/temp_dir.ts";
 
 /** Sends a signal to this test process and gives the listener a moment to run. */
 async function raise(signal: Deno.Signal): Promise<void> {
@@ -9,7 +10,8 @@ async function raise(signal: Deno.Signal): Promise<void> {
 }
 
 async function withLogFile(fn: (readLog: () => Promise<string>) => Promise<void>): Promise<void> {
-  const file = `${await Deno.makeTempDir()}/signals.log`;
+  await using dir = await tempDir("signals-test-");
+  const file = `${dir.path}/signals.log`;
   await setupLogging({ output: file, severity: "info", format: "text" });
   try {
     await fn(() => Deno.readTextFile(file));

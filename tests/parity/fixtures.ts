@@ -55,7 +55,12 @@ export async function startSuite(options: { startPlugin?: boolean } = {}): Promi
   world.teleport.setReviewer(PLUGIN_USER, ["editor"]);
   world.teleport.setReviewer(REVIEWER1, ["editor"]);
   world.teleport.setReviewer(REVIEWER2, ["editor"]);
-  const plugin = options.startPlugin === false ? undefined! : await world.startPlugin();
+  const plugin = options.startPlugin === false
+    ? undefined!
+    : await world.startPlugin().catch(async (error) => {
+      await world[Symbol.asyncDispose]();
+      throw error;
+    });
 
   return {
     world,

@@ -24,44 +24,45 @@ import {
   worldConfig,
 } from "./helpers.ts";
 
-interface BundleEnv {
+interface BundleEnv extends AsyncDisposable {
   bundle: string;
   cwd: string;
   denoDir: string;
-  cleanup(): Promise<void>;
 }
 
 /** Builds the bundle and copies it alone into an empty directory. */
 async function setup(): Promise<BundleEnv> {
   const root = await Deno.makeTempDir({ prefix: "tp-bundle-" });
-  const cwd = join(root, "run");
-  const denoDir = join(root, "deno-dir");
-  await Deno.mkdir(cwd);
-  await Deno.mkdir(denoDir);
-  const built = join(root, "teleport-pagerduty.bundle.js");
-  await buildBundle(built);
-  const bundle = join(cwd, "teleport-pagerduty.bundle.js");
-  await Deno.copyFile(built, bundle);
-  return { bundle, cwd, denoDir, cleanup: () => Deno.remove(root, { recursive: true }) };
+  const cleanup = () => Deno.remove(root, { recursive: true });
+  try {
+    const cwd = join(root, "run");
+    const denoDir = join(root, "deno-dir");
+    await Deno.mkdir(cwd);
+    await Deno.mkdir(denoDir);
+    const built = join(root, "teleport-pagerduty.bundle.js");
+    await buildBundle(built);
+    const bundle = join(cwd, "teleport-pagerduty.bundle.js");
+    await Deno.copyFile(built, bundle);
+    return { bundle, cwd, denoDir, [Symbol.asyncDispose]: cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 Deno.test("the bundle runs `version` and `configure` from an empty directory with an empty DENO_DIR", async () => {
-  const env = await setup();
-  try {
-    assert.deepEqual([...Deno.readDirSync(env.cwd)].map((e) => e.name), ["teleport-pagerduty.bundle.js"]);
-    const version = await runBundle(env.bundle, ["version"], env);
-    assert.equal(version.code, 0, version.stderr);
-    assert.match(version.stdout, new RegExp(`^teleport-pagerduty v${VERSION.replaceAll(".", "\\.")} `));
+  await using env = await setup();
+  assert.deepEqual([...Deno.readDirSync(env.cwd)].map((e) => e.name), ["teleport-pagerduty.bundle.js"]);
+  const version = await runBundle(env.bundle, ["version"], env);
+  assert.equal(version.code, 0, version.stderr);
+  assert.match(version.stdout, new RegExp(`^teleport-pagerduty v${VERSION.replaceAll(".", "\\.")} `));
 
-    const configure = await runBundle(env.bundle, ["configure"], env);
-    assert.equal(configure.code, 0, configure.stderr);
-    assert.equal(configure.stdout, EXAMPLE_CONFIG);
+  const configure = await runBundle(env.bundle, ["configure"], env);
+  assert.equal(configure.code, 0, configure.stderr);
+  assert.equal(configure.stdout, EXAMPLE_CONFIG);
 
-    // Nothing was fetched or installed next to the bundle.
-    assert.deepEqual([...Deno.readDirSync(env.cwd)].map((e) => e.name), ["teleport-pagerduty.bundle.js"]);
-  } finally {
-    await env.cleanup();
-  }
+  // Nothing was fetched or installed next to the bundle.
+  assert.deepEqual([...Deno.readDirSync(env.cwd)].map((e) => e.name), ["teleport-pagerduty.bundle.js"]);
 });
 
 /** The example config pointed at the world's doubles, written into `cwd`. */
@@ -77,8 +78,8 @@ async function writeWorldConfig(
 }
 
 Deno.test("the bundle, run like a release (empty dir and DENO_DIR, release flags), handles the incident flow", async () => {
-  const env = await setup();
-  const world = await startWorld({ proxyPublicAddr: "teleport.example.com:443" });
+  await using env = await setup();
+  await using world = await startWorld({ proxyPublicAddr: "teleport.example.com:443" });
   await writeWorldConfig(env.cwd, world);
   const plugin = spawnBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
   try {
@@ -90,25 +91,18 @@ Deno.test("the bundle, run like a release (empty dir and DENO_DIR, release flags
     );
   } finally {
     await plugin.kill();
-    await world[Symbol.asyncDispose]();
-    await env.cleanup();
   }
 });
 
 Deno.test("the bundle under the release flags refuses to write a log file outside /var/log/teleport-pagerduty", async () => {
-  const env = await setup();
-  const world = await startWorld();
-  try {
-    const log = join(env.cwd, "plugin.log");
-    await writeWorldConfig(env.cwd, world, log);
-    const res = await runBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
-    assert.equal(res.code, 1, res.stderr);
-    assertIncludes(res.stderr, "failed to open the log file");
-    assertIncludes(res.stderr, "Requires write access");
-    assert.equal(await Deno.stat(log).catch(() => null), null, "the log file was created");
-    assert.equal(world.teleport.watcherCount, 0);
-  } finally {
-    await world[Symbol.asyncDispose]();
-    await env.cleanup();
-  }
+  await using env = await setup();
+  await using world = await startWorld();
+  const log = join(env.cwd, "plugin.log");
+  await writeWorldConfig(env.cwd, world, log);
+  const res = await runBundle(env.bundle, ["start", "-c", "teleport-pagerduty.toml"], env);
+  assert.equal(res.code, 1, res.stderr);
+  assertIncludes(res.stderr, "failed to open the log file");
+  assertIncludes(res.stderr, "Requires write access");
+  assert.equal(await Deno.stat(log).catch(() => null), null, "the log file was created");
+  assert.equal(world.teleport.watcherCount, 0);
 });

@@ -184,7 +184,7 @@ export interface PluginProcess {
 /**
  * Starts `cmd args…` in the background with exactly `env` (nothing inherited), collecting
  * stderr. Stop it with `kill()`: SIGKILL, because a graceful close of its gRPC channel can
- * abort a grpc-js server living in the test process (shared/spec deno-platform.md §1c).
+ * abort a grpc-js server living in the test process (docs/deno-http2.md).
  */
 export function spawnProcess(
   cmd: string,

@@ -23,7 +23,17 @@ export interface Harness extends AsyncDisposable {
 export async function startHarness(options: TeleportDoubleOptions = {}): Promise<Harness> {
   const double = await TeleportDouble.start(options);
   const dir = await Deno.makeTempDir({ prefix: "teleport-test-" });
-  const creds = await double.writeCredentials(PLUGIN_USER, dir);
+  const cleanUp = async () => {
+    try {
+      await double.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+  const creds = await double.writeCredentials(PLUGIN_USER, dir).catch(async (error) => {
+    await cleanUp();
+    throw error;
+  });
   double.setReviewer(PLUGIN_USER, ["*"]);
   const clients: TeleportClient[] = [];
   const config = (overrides: Partial<TeleportConfig> = {}): TeleportConfig => ({
@@ -46,9 +56,11 @@ export async function startHarness(options: TeleportDoubleOptions = {}): Promise
       return client;
     },
     async [Symbol.asyncDispose]() {
-      for (const client of clients) client.close();
-      await double.close();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        for (const client of clients) client.close();
+      } finally {
+        await cleanUp();
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Wire compatibility with Teleport's gogoproto encoding: the worked byte examples of
- * shared/spec/teleport-auth-grpc.md §2, in both directions.
+ * the reference notes on the Auth Service wire format (teleport-auth-grpc §2), in both directions.
  */
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";

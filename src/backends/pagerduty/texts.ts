@@ -1,6 +1,6 @@
 /**
  * The texts the plugin writes into PagerDuty, worded as the Go plugin words them
- * (spec §5.10) so existing runbooks and tests that grep for them keep working.
+ * so existing runbooks and tests that grep for them keep working.
  * Times are rendered like Go's time.RFC822 in UTC: `02 Jan 06 15:04 UTC`.
  */
 import type { ResolutionTag } from "../../core/backend.ts";
