@@ -100,8 +100,10 @@ mapfile -t PERM_FLAGS < <(cd "$ROOT" && "$DENO" run --quiet --allow-read=deno.js
 ENV_NAMES="$(cd "$ROOT" && "$DENO" eval --quiet "
   const env = JSON.parse(Deno.readTextFileSync('deno.json')).permissions?.['$PERMISSION_SET']?.env;
   console.log((Array.isArray(env) ? env : Array.isArray(env?.allow) ? env.allow : []).join(' '));")"
+V8_FLAG="$(printf '%s\n' "${PERM_FLAGS[@]}" | grep -- '^--v8-flags=' || true)"
+[[ -n "$V8_FLAG" ]] || die "scripts/permission_flags.ts printed no --v8-flags"
 for flag in "${PERM_FLAGS[@]}"; do
-  [[ "$flag" =~ ^--[a-z-]+(=[A-Za-z0-9_.,/:-]+)?$ ]] || die "permission flag not safe to put in a shell script: $flag"
+  [[ "$flag" =~ ^--[a-z0-9-]+(=[A-Za-z0-9_.,/:=-]+)?$ ]] || die "permission flag not safe to put in a shell script: $flag"
 done
 for var in $ENV_NAMES; do
   [[ "$var" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "permissions.$PERMISSION_SET.env has a name that is not a variable name: $var"
@@ -135,7 +137,7 @@ if [[ "$RELEASE_FLAVOUR" != launcher ]]; then
     die "DENORT_BIN=$DENORT_BIN is not an executable file"
   fi
   stamp compiled
-  if (cd "$SRC" && "$DENO" compile --quiet --target "$TARGET" -P="$PERMISSION_SET" -o "$BINARY" "$ENTRY") >"$WORK/compile.log" 2>&1; then
+  if (cd "$SRC" && "$DENO" compile --quiet --target "$TARGET" -P="$PERMISSION_SET" "$V8_FLAG" -o "$BINARY" "$ENTRY") >"$WORK/compile.log" 2>&1; then
     OUT="$("$BINARY" version 2>&1)" || true
     if [[ "$OUT" != "$VERSION_PREFIX"*"(compiled)" ]]; then
       rm -f "$BINARY"

@@ -16,7 +16,7 @@ const task = (...args: string[]) =>
 
 Deno.test("`start` is the `cli` task with the start command, under the plugin permission set", () => {
   assert.equal(TASKS.start, `${TASKS.cli} start`);
-  assert.match(TASKS.cli, /^deno run --quiet -P=plugin src\/main\.ts$/);
+  assert.match(TASKS.cli, /^deno run --quiet -P=plugin --v8-flags=\S+ src\/main\.ts$/);
 });
 
 Deno.test("`deno task cli version` and `deno task cli configure` print only their output", async () => {

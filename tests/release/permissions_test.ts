@@ -1,6 +1,7 @@
 /** The release permission set (deno.json `permissions.plugin`): what it forbids, and that the plugin runs under it. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { V8_FLAGS } from "../../scripts/permission_flags.ts";
 import {
   assertIncludes,
   assertReleaseProbe,
@@ -133,5 +134,13 @@ Deno.test("a log file outside /var/log/teleport-pagerduty is refused with a clea
     assertIncludes(res.stderr, "Requires write access");
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("the release's V8 heap settings are the same in the generated flags and the start tasks", () => {
+  assert(PLUGIN_FLAGS.includes(V8_FLAGS), PLUGIN_FLAGS.join(" "));
+  const tasks = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).tasks as Record<string, string>;
+  for (const name of ["start", "cli", "cli:opsgenie"]) {
+    assert(tasks[name].split(" ").includes(V8_FLAGS), `task ${name}: ${tasks[name]}`);
   }
 });
