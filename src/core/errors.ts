@@ -60,6 +60,19 @@ export function refusalOf(error: unknown): Refusal | undefined {
   return isClassified(error) ? error.refusal : undefined;
 }
 
+const BACKEND_ERRORS = new WeakSet<object>();
+
+/** Marks an error as the backend's (its API failed), so the controller can wait on the backend's circuit. */
+export function markBackend<T>(error: T): T {
+  if (typeof error === "object" && error !== null) BACKEND_ERRORS.add(error);
+  return error;
+}
+
+/** Whether the error came from a backend call. */
+export function fromBackend(error: unknown): boolean {
+  return typeof error === "object" && error !== null && BACKEND_ERRORS.has(error);
+}
+
 /** The message of any thrown value. */
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -7,9 +7,9 @@
 import { type BackoffBounds, decorrelatedJitter } from "../ops/backoff.ts";
 import { getLog } from "../ops/logging.ts";
 import type { Backend } from "./backend.ts";
-import { TeleportCircuit } from "./circuit.ts";
+import { Circuit } from "./circuit.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { describe, failureOf, isUnavailable } from "./errors.ts";
+import { describe, failureOf, fromBackend, isUnavailable } from "./errors.ts";
 import { isPending, type RequestView } from "./plan.ts";
 import type { AccessRequestSource, WatchSource } from "./ports.ts";
 import { type AutoApproval, type Outcome, Reconciler } from "./reconciler.ts";
@@ -102,7 +102,10 @@ export class AccessRequestPlugin {
   readonly #telemetry: CoreTelemetry;
   readonly #queue: WorkQueue;
   readonly #reconciler: Reconciler;
-  readonly #circuit: TeleportCircuit;
+  /** Teleport unreachable: passes wait here. */
+  readonly #circuit: Circuit;
+  /** The backend's API failing: passes wait here too, one probing at a time. */
+  readonly #backendCircuit: Circuit;
   readonly #retryBackoff: BackoffBounds;
   /** The latest view of each request with work outstanding (from events or listings). */
   readonly #views = new Map<string, RequestView>();
@@ -127,7 +130,8 @@ export class AccessRequestPlugin {
     this.#clock = opts.clock ?? systemClock;
     this.#telemetry = opts.telemetry ?? NO_TELEMETRY;
     this.#retryBackoff = opts.retryBackoff ?? DEFAULT_RETRY;
-    this.#circuit = new TeleportCircuit(this.#clock);
+    this.#circuit = new Circuit(this.#clock);
+    this.#backendCircuit = new Circuit(this.#clock);
     const leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#reconciler = new Reconciler({
       store: new PluginStateStore({
@@ -322,8 +326,10 @@ export class AccessRequestPlugin {
     const signal = this.#signal;
     const started = this.#clock.now();
     let outcome: Outcome;
+    let probe = false;
     try {
       await this.#circuit.ready(signal);
+      probe = await this.#backendCircuit.ready(signal);
       await this.#extensionReady;
       const view = this.#views.get(id) ?? await this.#fetch(id, signal);
       outcome = await this.#reconciler.reconcile(view, signal);
@@ -334,7 +340,12 @@ export class AccessRequestPlugin {
     this.#telemetry.count("pass", { outcome: label });
     this.#telemetry.passSeconds((this.#clock.now() - started) / 1000, label);
     if (signal.aborted) return undefined;
-    return this.#after(id, outcome);
+    const delay = this.#after(id, outcome);
+    // A probe that neither reached the backend nor failed on it hands the probe on.
+    if (probe && this.#backendCircuit.openReason !== undefined && !backendAnswered(outcome)) {
+      this.#backendCircuit.probeDone();
+    }
+    return delay;
   }
 
   async #fetch(id: string, signal: AbortSignal): Promise<RequestView> {
@@ -347,6 +358,7 @@ export class AccessRequestPlugin {
   #after(id: string, outcome: Outcome): number | undefined {
     switch (outcome.status) {
       case "done":
+        if (outcome.usedBackend) this.#backendCircuit.close();
         this.#delays.delete(id);
         this.#permanent.delete(id);
         if (outcome.finished) this.#forget(id);
@@ -375,6 +387,19 @@ export class AccessRequestPlugin {
       this.#circuit.trip(describe(error));
       return 0;
     }
+    if (fromBackend(error) && failureOf(error) === "transient") {
+      // The backend's API is failing (5xx, network, rate limit beyond a call's budget):
+      // everyone waits on its circuit, and one pass at a time probes it.
+      if (this.#backendCircuit.openReason === undefined) {
+        log.warn("The backend's API is failing; passes wait and one probes it: {error}", {
+          request_id: id,
+          error: describe(error),
+        });
+      }
+      this.stats.failures += 1;
+      this.#backendCircuit.trip(describe(error));
+      return 0;
+    }
     this.stats.failures += 1;
     const delayMs = decorrelatedJitter(this.#delays.get(id) ?? 0, this.#retryBackoff);
     this.#delays.set(id, delayMs);
@@ -399,6 +424,12 @@ export class AccessRequestPlugin {
     this.#permanent.delete(id);
     this.#reconciler.forget(id);
   }
+}
+
+/** Whether the pass learnt something about the backend: it answered, or it failed. */
+function backendAnswered(outcome: Outcome): boolean {
+  if (outcome.status === "done") return outcome.usedBackend === true;
+  return outcome.status === "failed" && fromBackend(outcome.error);
 }
 
 function outcomeLabel(outcome: Outcome): string {

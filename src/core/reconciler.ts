@@ -6,7 +6,7 @@
  */
 import type { Backend, NoteOptions, Notification, Resolution } from "./backend.ts";
 import type { Clock } from "./clock.ts";
-import { describe, failureOf } from "./errors.ts";
+import { describe, failureOf, markBackend } from "./errors.ts";
 import { formatLease, leaseWait, parseLease } from "./lease.ts";
 import { isIdle, isPending, planWork, type RequestView, viewId, type WorkPlan } from "./plan.ts";
 import type { AccessRequestSource } from "./ports.ts";
@@ -42,7 +42,8 @@ export interface ReconcilerOptions {
 
 /** How a pass ended. `finished`: the request owes nothing, now or later. */
 export type Outcome =
-  | { status: "done"; finished: boolean }
+  /** `usedBackend`: the pass reached the backend's API and it answered. */
+  | { status: "done"; finished: boolean; usedBackend?: boolean }
   | { status: "leased"; retryInMs: number }
   | { status: "failed"; error: unknown }
   | { status: "permanent"; reason: string };
@@ -68,6 +69,8 @@ interface Pass {
   noteInFlight: boolean;
   /** Permanent problems met on the way (the pass went on with the rest). */
   permanent: string[];
+  /** The backend answered at least one call. */
+  usedBackend: boolean;
 }
 
 /** The final write of a pass gets its own short budget, so even a cancelled pass records its progress. */
@@ -174,6 +177,7 @@ export class Reconciler {
       verifyNotes: takeover || held.verifyNotes,
       noteInFlight: false,
       permanent: [],
+      usedBackend: false,
     };
     let error: unknown;
     try {
@@ -199,7 +203,7 @@ export class Reconciler {
     );
     if (error !== undefined) return { status: "failed", error };
     if (pass.permanent.length > 0) return { status: "permanent", reason: progress.failure };
-    return { status: "done", finished: isFinished(progress) };
+    return { status: "done", finished: isFinished(progress), usedBackend: pass.usedBackend };
   }
 
   async #execute(pass: Pass): Promise<void> {
@@ -209,12 +213,10 @@ export class Reconciler {
     for (const key of plan.notify) {
       let notification: Notification;
       try {
-        notification = await backend.notify(
-          key,
-          pass.routing.recipients,
-          request,
-          this.#o.requestLink(id),
-          signal,
+        const link = this.#o.requestLink(id);
+        notification = await this.#call(
+          pass,
+          () => backend.notify(key, pass.routing.recipients, request, link, signal),
         );
       } catch (error) {
         if (failureOf(error) !== "permanent") throw error;
@@ -247,7 +249,7 @@ export class Reconciler {
     const options: NoteOptions = { signal: pass.signal, unlessPosted: pass.verifyNotes };
     pass.noteInFlight = true;
     for (const notification of pass.progress.notifications) {
-      await this.#o.backend.annotate(notification, note, options);
+      await this.#call(pass, () => this.#o.backend.annotate(notification, note, options));
       this.#o.telemetry.count("note", { kind: note.kind });
     }
     pass.noteInFlight = false;
@@ -260,7 +262,7 @@ export class Reconciler {
       progress.resolutionNoted = true;
     }
     for (const notification of progress.notifications) {
-      await this.#o.backend.resolve(notification, resolution, pass.signal);
+      await this.#call(pass, () => this.#o.backend.resolve(notification, resolution, pass.signal));
     }
     progress.resolution = resolution.tag;
     progress.resolveReason = resolution.reason;
@@ -277,7 +279,10 @@ export class Reconciler {
   async #tryApprove(pass: Pass, request: AccessRequest): Promise<void> {
     const fields = { request_id: request.id, user: request.user };
     if (this.#approvedHere.has(request.id)) return;
-    const found = await this.#o.backend.findOnCall(request, pass.routing.approval, pass.signal);
+    const found = await this.#call(
+      pass,
+      () => this.#o.backend.findOnCall(request, pass.routing.approval, pass.signal),
+    );
     if (!found.onCall) {
       log.debug(`Skipping the approval: ${found.why}`, fields);
       this.#o.telemetry.count("auto_approval", { result: "not_on_call" });
@@ -317,6 +322,18 @@ export class Reconciler {
       return;
     }
     this.#approvedHere.add(request.id);
+  }
+
+  /** One backend call: its failures are marked as the backend's, its answers noted on the pass. */
+  async #call<T>(pass: Pass, call: () => Promise<T>): Promise<T> {
+    try {
+      const answer = await call();
+      pass.usedBackend = true;
+      return answer;
+    } catch (error) {
+      if (!pass.signal.aborted) markBackend(error);
+      throw error;
+    }
   }
 
   async #routing(view: RequestView, state: PluginState | null): Promise<Routing> {

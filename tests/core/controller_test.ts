@@ -332,3 +332,29 @@ function jsonCodecFinished() {
     state: JSON.stringify({ notifications: [{ key: "svc-a", ids: { id: "x" } }], resolution: "approved" }),
   };
 }
+
+Deno.test("while the backend's API fails, passes wait on its circuit and one probes it at a time", async () => {
+  const [teleport, backend, clock] = [new MemoryTeleport(), new MemoryBackend(), new VirtualClock()];
+  let down = true;
+  let calls = 0;
+  backend.hooks.notify = () => {
+    calls += 1;
+    if (down) throw transient();
+  };
+  const run = start(teleport, backend, clock, { concurrency: 8 });
+  await run.plugin.ready;
+  for (let i = 0; i < 200; i++) teleport.add(pendingRequest(`r${i}`));
+  await until("circuit open", () => calls >= 1 && run.plugin.queueStats().inFlight === 8).catch((e) => {
+    throw new Error(`${e.message}: calls ${calls}, ${JSON.stringify(run.plugin.queueStats())}`);
+  });
+  await settle();
+  const before = calls;
+  assert.ok(before <= 8, `at most the passes already in flight reached the backend: ${before}`);
+  await clock.advance(60_000);
+  const probes = calls - before;
+  assert.ok(probes >= 1 && probes <= 30, `a minute of outage costs some probes, not 200 retries: ${probes}`);
+  down = false;
+  await clock.advance(60_000);
+  await until("all notified", () => backend.notified.length === 200);
+  await run.stop();
+});
