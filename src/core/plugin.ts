@@ -113,6 +113,11 @@ export class AccessRequestPlugin {
   readonly #open = new Set<string>();
   /** Last retry delay per request, for the per-item backoff. */
   readonly #delays = new Map<string, number>();
+  /**
+   * Requests whose last pass owed nothing, by what Teleport said of them then: a resync
+   * that lists a request unchanged skips it (events always count, they mean a change).
+   */
+  readonly #settled = new Map<string, string>();
   /** The permanent error last logged per request, so each is logged once. */
   readonly #permanent = new Map<string, string>();
   #markReady!: () => void;
@@ -241,6 +246,8 @@ export class AccessRequestPlugin {
   /** Records the latest view and queues the request. */
   #see(view: RequestView, changed: boolean): void {
     const id = view.kind === "live" ? view.request.id : view.id;
+    if (!changed && this.#settled.get(id) === fingerprint(view)) return;
+    this.#settled.delete(id);
     this.#views.set(id, view);
     if (isPending(view)) this.#open.add(id);
     this.#queue.add(id, { changed });
@@ -327,11 +334,12 @@ export class AccessRequestPlugin {
     const started = this.#clock.now();
     let outcome: Outcome;
     let probe = false;
+    let view: RequestView | undefined;
     try {
       await this.#circuit.ready(signal);
       probe = await this.#backendCircuit.ready(signal);
       await this.#extensionReady;
-      const view = this.#views.get(id) ?? await this.#fetch(id, signal);
+      view = this.#views.get(id) ?? await this.#fetch(id, signal);
       outcome = await this.#reconciler.reconcile(view, signal);
     } catch (error) {
       outcome = { status: "failed", error };
@@ -341,6 +349,10 @@ export class AccessRequestPlugin {
     this.#telemetry.passSeconds((this.#clock.now() - started) / 1000, label);
     if (signal.aborted) return undefined;
     const delay = this.#after(id, outcome);
+    // Settled only if no newer view arrived while the pass ran (that one is queued again).
+    if (outcome.status === "done" && !outcome.finished && view && this.#views.get(id) === view) {
+      this.#settled.set(id, fingerprint(view));
+    }
     // A probe that neither reached the backend nor failed on it hands the probe on.
     if (probe && this.#backendCircuit.openReason !== undefined && !backendAnswered(outcome)) {
       this.#backendCircuit.probeDone();
@@ -418,12 +430,20 @@ export class AccessRequestPlugin {
   }
 
   #forget(id: string): void {
+    this.#settled.delete(id);
     this.#views.delete(id);
     this.#open.delete(id);
     this.#delays.delete(id);
     this.#permanent.delete(id);
     this.#reconciler.forget(id);
   }
+}
+
+/** What a resync compares to tell whether a request changed since its last quiet pass. */
+function fingerprint(view: RequestView): string {
+  if (view.kind === "gone") return "gone";
+  const { state, reviews, resolveReason, systemAnnotations } = view.request;
+  return JSON.stringify([state, reviews.length, resolveReason, systemAnnotations]);
 }
 
 /** Whether the pass learnt something about the backend: it answered, or it failed. */

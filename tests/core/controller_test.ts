@@ -258,6 +258,10 @@ Deno.test("resync after a reconnect lists pending requests a page at a time and 
   await until("p0 resolved", () => backend.resolved.length === 1 && run.plugin.backlog === 0);
   assert.equal(teleport.calls.listPluginData, 1, "the plugin-data sweep runs once per process");
   assert.equal(teleport.calls.getRequest, 1, "only p0 was fetched");
+  assert.ok(
+    teleport.calls.get - gets <= 2,
+    `unchanged pending requests cost no reads: ${teleport.calls.get - gets}`,
+  );
   assert.equal(JSON.parse(teleport.state("p0")!.state).finished, true);
   await run.stop();
 });
