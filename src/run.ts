@@ -12,6 +12,7 @@ import { PagerDutyClient, type PagerDutyClientOptions } from "./backends/pagerdu
 import { PagerDutyAuthError } from "./backends/pagerduty/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
+import { pingUntilReachable } from "./teleport/startup.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -43,7 +44,7 @@ export async function runPlugin(config: Config, opts: RunOptions): Promise<void>
     : undefined;
   try {
     log.debug("Checking Teleport server version");
-    const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
+    const pong = await pingUntilReachable(teleport, { failFast, signal: opts.signal });
     await checkPagerDuty(pagerduty);
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     plugin = new AccessRequestPlugin({

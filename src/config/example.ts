@@ -30,6 +30,11 @@ addr = "example.com:3025"
 # Cluster name, needed only when addr is a Proxy with TLS routing and the
 # cluster name cannot be read from the CA certificate.
 # cluster_name = "example.com"
+#
+# How to reach the Auth Service at addr: "auto" tries a direct connection and TLS
+# routing through a Proxy (whatever the port) and keeps the one that answers;
+# "direct" or "tls-routing" forces one.
+# dial_mode = "auto"
 
 [pagerduty]
 api_key = "key"               # PagerDuty API Key (or the path of a file containing it, e.g. "/var/lib/teleport/plugins/pagerduty/pagerduty_api_key")

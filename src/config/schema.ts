@@ -15,6 +15,7 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_NOTIFY_SERVICE_ANNOTATION = "pagerduty_notify_service";
 export const DEFAULT_SERVICES_ANNOTATION = "pagerduty_services";
+export const DIAL_MODES = ["auto", "direct", "tls-routing"] as const;
 
 /** Short description of a rejected TOML value for error messages. */
 export function describeValue(v: unknown): string {
@@ -84,6 +85,9 @@ const teleportSchema = z.object({
   client_crt: optionalString,
   root_cas: optionalString,
   cluster_name: optionalString,
+  dial_mode: z.enum(DIAL_MODES, {
+    error: (iss) => `must be one of "auto", "direct", "tls-routing", got ${describeValue(iss.input)}`,
+  }).default("auto"),
 }, { error: gotValue("a table") });
 
 const pagerdutySchema = z.object({
@@ -222,6 +226,7 @@ function resolveTeleport(t: ParsedTeleport): { teleport: TeleportConfig; warning
     clientCrt: t.client_crt,
     rootCas: t.root_cas,
     clusterName: t.cluster_name,
+    dialMode: t.dial_mode,
   };
   return { teleport, warnings };
 }

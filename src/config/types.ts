@@ -1,5 +1,8 @@
 /** The validated configuration the rest of the program uses (see src/config/load.ts). */
 
+/** How the plugin reaches the Auth Service: try both ways (auto), or only one. */
+export type DialMode = "auto" | "direct" | "tls-routing";
+
 export interface TeleportConfig {
   /** host:port of the Auth Service, or of a Proxy Service with TLS routing. */
   addr: string;
@@ -12,6 +15,8 @@ export interface TeleportConfig {
   rootCas?: string;
   /** Cluster name for TLS routing (ALPN); when unset it is read from the CA certificate. */
   clusterName?: string;
+  /** `dial_mode`; undefined means "auto". */
+  dialMode?: DialMode;
 }
 
 export interface PagerDutyConfig {
