@@ -4,7 +4,9 @@
  * connection in a certain idle state (denoland/deno#36788). bench/goaway.ts measures
  * each strategy; bench/RESULTS.md has the death rates behind the default.
  *
- * - shared: one channel for the watch and every unary call (5 s client idle timeout).
+ * - shared (default): one channel for the watch and every unary call (5 s client idle
+ *   timeout). The watch stream is open on that connection whenever a GOAWAY can come, and
+ *   a session with an open stream survives it; this had the fewest deaths.
  * - split-idle: the watch on its own channel; unary calls on a second channel that
  *   grpc-js closes after 1 s without calls (`grpc.client_idle_timeout_ms`).
  * - split-close: the watch on its own channel; unary calls on a channel the client
@@ -25,7 +27,7 @@ export const CHANNEL_STRATEGIES: readonly ChannelStrategy[] = [
   "keepalive",
 ];
 /** The strategy with the fewest deaths in bench/goaway.ts (see bench/RESULTS.md). */
-export const DEFAULT_CHANNEL_STRATEGY: ChannelStrategy = "split-close";
+export const DEFAULT_CHANNEL_STRATEGY: ChannelStrategy = "shared";
 
 /** How long the split-close unary channel stays open after its last call ended. */
 export const UNARY_IDLE_CLOSE_MS = 2_000;
