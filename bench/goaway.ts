@@ -227,12 +227,11 @@ if (import.meta.main) {
   const idleS = Number(values["idle-seconds"] ?? (smoke ? 1 : 30));
   const trials = Number(values.trials ?? (smoke ? 2 : 20));
   const rounds = Number(values.rounds ?? 1);
-  const strategies =
-    (values.strategies?.split(",") ?? (smoke ? ["shared", "split-close"] : CHANNEL_STRATEGIES))
-      .map((s) => {
-        if (!CHANNEL_STRATEGIES.includes(s as ChannelStrategy)) throw new Error(`unknown strategy "${s}"`);
-        return s as ChannelStrategy;
-      });
+  const strategies = (values.strategies?.split(",") ?? (smoke ? ["shared", "keepalive"] : CHANNEL_STRATEGIES))
+    .map((s) => {
+      if (!CHANNEL_STRATEGIES.includes(s as ChannelStrategy)) throw new Error(`unknown strategy "${s}"`);
+      return s as ChannelStrategy;
+    });
   const report = new Report("goaway", { smoke });
   report.note(
     `${trials} client processes per strategy; ${rounds} time(s): idle ${idleS} s, then a graceful server restart`,

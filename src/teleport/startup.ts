@@ -63,7 +63,11 @@ export async function pingUntilReachable(client: TeleportClient, options: Startu
         delay: delayMs / 1000,
         error: line,
       });
-      await clock.sleep(delayMs, options.signal);
+      try {
+        await clock.sleep(delayMs, options.signal);
+      } catch {
+        throw new TeleportStartupError(`${line} (stopped waiting: shutdown requested)`);
+      }
       delayMs = Math.min(STARTUP_BACKOFF.capMs, delayMs * 2);
     }
   }

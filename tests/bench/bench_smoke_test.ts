@@ -39,6 +39,8 @@ for (
     ["burst", "bench/burst.ts", ["unthrottled", "rate_limited"]],
     ["memory", "bench/memory.ts", ["start_ready_ms", "rss_idle_mib", "rss_peak_burst_mib"]],
     ["faults", "bench/faults.ts", ["incidents_lost", "incidents_duplicated", "processes_died_on_their_own"]],
+    ["soak", "bench/soak.ts", ["rss_growth_after_warmup_pct", "incidents_lost", "incidents_duplicated"]],
+    ["goaway", "bench/goaway.ts", ["deaths", "stuck", "server_deaths"]],
   ] as const
 ) {
   Deno.test({
