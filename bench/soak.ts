@@ -79,6 +79,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   );
   const ownLogDir = !Deno.env.get("BENCH_LOG_DIR");
   const logDir = Deno.env.get("BENCH_LOG_DIR") ?? await Deno.makeTempDir({ prefix: "bench-soak-logs-" });
+  await Deno.mkdir(logDir, { recursive: true });
   // Smoke runs (the test suite) leave nothing behind; full runs keep the plugin logs.
   await using _logs = {
     [Symbol.asyncDispose]: () =>
