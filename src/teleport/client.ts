@@ -225,7 +225,8 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     if (!channels) {
       // No route chosen yet (a watch before any call): choose one, and let the watcher retry.
       this.#channels().catch(() => {});
-      throw new ConnectionProblemError("not connected to Teleport yet");
+      const why = this.#connection instanceof Connection ? this.#connection.lastFailure : undefined;
+      throw new ConnectionProblemError(why instanceof Error ? why.message : "not connected to Teleport yet");
     }
     // waitForReady: during a server restart the stream waits for the channel to reconnect
     // (bounded by the watcher's INIT timeout) instead of failing at once.

@@ -111,6 +111,10 @@ export class Connection {
   /** The probe's Ping answer, handed to the first ping() so startup pings once. */
   #probeResponse: PingResponse | undefined;
   #closed = false;
+  /** The route in use, once one answered. */
+  route: DialRoute | undefined;
+  /** Why the latest route selection failed (for callers that cannot wait for it). */
+  lastFailure: unknown;
 
   constructor(
     readonly config: TeleportConfig,
@@ -121,9 +125,6 @@ export class Connection {
     this.#credentials = new Map(this.#routes.map((r) => [r, new TeleportChannelCredentials(credentials, r)]));
   }
 
-  /** The route in use, once one answered. */
-  route: DialRoute | undefined;
-
   /** The channels, if a route has been selected. */
   current(): Channels | undefined {
     return this.#channels;
@@ -132,7 +133,12 @@ export class Connection {
   /** The channels of the selected route, probing the routes first if none is selected yet. */
   channels(): Promise<Channels> {
     if (this.#channels) return Promise.resolve(this.#channels);
-    this.#selecting ??= this.#select().finally(() => this.#selecting = undefined);
+    this.#selecting ??= this.#select()
+      .catch((error) => {
+        this.lastFailure = error;
+        throw error;
+      })
+      .finally(() => this.#selecting = undefined);
     return this.#selecting;
   }
 
@@ -203,7 +209,7 @@ export class Connection {
             settled = true;
             clearTimeout(stagger);
             resolve(outcomes);
-          } else if (!("response" in outcome)) startNext();
+          } else startNext();
         });
       };
       startNext();

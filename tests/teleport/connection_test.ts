@@ -8,7 +8,7 @@ import * as tls from "node:tls";
 import { TeleportDouble } from "../../src/doubles/teleport_double.ts";
 import { TeleportUnreachableError } from "../../src/teleport/connection.ts";
 import { authAlpnProtocol } from "../../src/teleport/dial.ts";
-import { refusedAddr, startHarness } from "./harness.ts";
+import { isInit, refusedAddr, startHarness, takeUntil } from "./harness.ts";
 
 async function unreachable(work: Promise<unknown>): Promise<TeleportUnreachableError> {
   const error = await work.then(() => undefined, (e) => e);
@@ -145,4 +145,23 @@ Deno.test("a plain HTTP port is named as not a TLS endpoint", async () => {
     h.client({ addr: `127.0.0.1:${server.addr.port}`, dialMode: "direct" }).ping(),
   );
   assert.equal(error.failures[0].cause, "not-tls");
+});
+
+Deno.test("a watch opened before any call reports why it cannot connect, then starts once Teleport answers", async () => {
+  await using h = await startHarness();
+  await h.double.refuseConnections(true);
+  const client = h.client({ dialMode: "direct" }, {
+    watcherTiming: { reconnectBaseMs: 20, reconnectCapMs: 200 },
+  });
+  const abort = new AbortController();
+  const events = client.watch(["access_request"], abort.signal)[Symbol.asyncIterator]();
+  const [lost] = await takeUntil(events, (event) => event.type === "lost");
+  assert.match(
+    lost.type === "lost" ? lost.reason : "",
+    /Cannot reach the Teleport Auth Service at .*refused/,
+  );
+  await h.double.refuseConnections(false);
+  await takeUntil(events, isInit);
+  abort.abort();
+  await events.return?.();
 });
