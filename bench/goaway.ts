@@ -144,14 +144,9 @@ interface BatchResult {
 }
 
 async function runBatch(strategy: ChannelStrategy, plan: Plan, report: Report): Promise<BatchResult> {
-  const server = new Child("bench/goaway_server.ts", [], true);
-  const infoLine = await server.waitFor((line) => line.startsWith("{"), READY_TIMEOUT_MS);
-  if (!infoLine) throw new Error(`${strategy}: the server did not start (${describeStatus(server)})`);
-  const { addr, dir } = JSON.parse(infoLine) as { addr: string; dir: string };
-  const clients = Array.from(
-    { length: plan.trials },
-    () => new Child("bench/goaway_client.ts", [addr, dir, strategy]),
-  );
+  const credentialsDir = await Deno.makeTempDir({ prefix: "bench-goaway-" });
+  const server = new Child("bench/goaway_server.ts", [credentialsDir], true);
+  const clients: Child[] = [];
   /** Waits until every live client has said "ready" `times` times; true if all did. */
   const allReady = async (times: number, timeoutMs: number) => {
     const reached = await Promise.all(
@@ -160,6 +155,12 @@ async function runBatch(strategy: ChannelStrategy, plan: Plan, report: Report): 
     return reached.every(Boolean);
   };
   try {
+    const infoLine = await server.waitFor((line) => line.startsWith("{"), READY_TIMEOUT_MS);
+    if (!infoLine) throw new Error(`${strategy}: the server did not start (${describeStatus(server)})`);
+    const { addr, dir } = JSON.parse(infoLine) as { addr: string; dir: string };
+    for (let i = 0; i < plan.trials; i++) {
+      clients.push(new Child("bench/goaway_client.ts", [addr, dir, strategy]));
+    }
     await allReady(1, READY_TIMEOUT_MS);
     const deathsBeforeRestart = clients.filter((c) => c.exited).length;
     report.progress(`${strategy}: ${plan.trials - deathsBeforeRestart} clients ready`);
@@ -200,6 +201,7 @@ async function runBatch(strategy: ChannelStrategy, plan: Plan, report: Report): 
     await server.closeStdin();
     const closed = await Promise.race([server.status, sleep(10_000).then(() => undefined)]);
     if (!closed) await server.kill();
+    await Deno.remove(credentialsDir, { recursive: true });
   }
 }
 

@@ -2,16 +2,18 @@
  * The server side of bench/goaway.ts, in its own process: a Teleport double whose
  * graceful restart (GOAWAY, then rebinding the same port) the parent triggers.
  *
- * Prints one JSON line {addr, dir} (dir holds the plugin's credentials), then reads
- * commands from stdin: "restart" → graceful restart, answers "restarted". At EOF it
- * closes, removes dir and exits.
+ * Writes the plugin's credentials into DIR (the parent creates and removes it), prints
+ * one JSON line {addr, dir}, then reads commands from stdin: "restart" → graceful
+ * restart, answers "restarted". At EOF it closes and exits.
+ *
+ *   deno run <flags> bench/goaway_server.ts DIR
  */
 import { TeleportDouble } from "../src/doubles/teleport_double.ts";
 
 const PLUGIN_USER = "plugin";
 
 const double = await TeleportDouble.start();
-const dir = await Deno.makeTempDir({ prefix: "bench-goaway-" });
+const [dir] = Deno.args;
 try {
   await double.writeCredentials(PLUGIN_USER, dir);
   double.setReviewer(PLUGIN_USER, ["*"]);
@@ -26,6 +28,5 @@ try {
   }
 } finally {
   await double.close();
-  await Deno.remove(dir, { recursive: true });
 }
 Deno.exit(0);

@@ -151,6 +151,8 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
       await sleep(n * plan.faultEveryS * 1000 - (performance.now() - t0));
       const fault = FAULTS[(n - 1) % FAULTS.length];
       faultCounts[fault]++;
+      const rss = samples.at(-1)?.rssMiB;
+      report.progress(`${fault}; ${ids.length} requests so far; plugin-0 RSS ${rss ?? "?"} MiB`);
       if (fault === "teleport-restart") await world.teleport.restart({ graceful: true });
       else if (fault === "watch-drop") world.teleport.dropStreams();
       else if (fault === "pagerduty-503") world.pagerduty.inject5xx({ forMs: plan.outageS * 1000 }, 503);
