@@ -8,7 +8,9 @@
  * its calls again after every restart. The strategies run side by side, each against its
  * own server. Counted: clients that died on their own (the exit and last stderr line).
  *
- *   deno run -A bench/goaway.ts [--smoke] [--idle-seconds 30] [--trials 20] [--rounds 1]
+ * --busy: the clients keep unary calls in flight throughout (a plugin under load) instead.
+ *
+ *   deno run -A bench/goaway.ts [--smoke] [--idle-seconds 30] [--trials 20] [--rounds 1] [--busy]
  *                               [--strategies shared,split-idle,split-close,keepalive]
  */
 import { parseArgs } from "node:util";
@@ -125,6 +127,8 @@ interface Plan {
   idleS: number;
   /** Graceful restarts per trial, each after idleS of quiet. */
   rounds: number;
+  /** Clients keep unary calls in flight instead of going quiet. */
+  busy: boolean;
 }
 
 interface BatchResult {
@@ -159,7 +163,9 @@ async function runBatch(strategy: ChannelStrategy, plan: Plan, report: Report): 
     if (!infoLine) throw new Error(`${strategy}: the server did not start (${describeStatus(server)})`);
     const { addr, dir } = JSON.parse(infoLine) as { addr: string; dir: string };
     for (let i = 0; i < plan.trials; i++) {
-      clients.push(new Child("bench/goaway_client.ts", [addr, dir, strategy]));
+      clients.push(
+        new Child("bench/goaway_client.ts", [addr, dir, strategy, ...(plan.busy ? ["busy"] : [])]),
+      );
     }
     await allReady(1, READY_TIMEOUT_MS);
     const deathsBeforeRestart = clients.filter((c) => c.exited).length;
@@ -224,11 +230,13 @@ if (import.meta.main) {
       trials: { type: "string" },
       strategies: { type: "string" },
       rounds: { type: "string" },
+      busy: { type: "boolean" },
     },
   });
   const idleS = Number(values["idle-seconds"] ?? (smoke ? 1 : 30));
   const trials = Number(values.trials ?? (smoke ? 2 : 20));
   const rounds = Number(values.rounds ?? 1);
+  const busy = values.busy ?? false;
   const strategies = (values.strategies?.split(",") ?? (smoke ? ["shared", "keepalive"] : CHANNEL_STRATEGIES))
     .map((s) => {
       if (!CHANNEL_STRATEGIES.includes(s as ChannelStrategy)) throw new Error(`unknown strategy "${s}"`);
@@ -236,9 +244,10 @@ if (import.meta.main) {
     });
   const report = new Report("goaway", { smoke });
   report.note(
-    `${trials} client processes per strategy; ${rounds} time(s): idle ${idleS} s, then a graceful server restart`,
+    `${trials} client processes per strategy; ${rounds} time(s): ${busy ? "busy" : "idle"} ${idleS} s, ` +
+      "then a graceful server restart",
   );
-  const plan: Plan = { trials, idleS, rounds };
+  const plan: Plan = { trials, idleS, rounds, busy };
   const results = await Promise.all(strategies.map((s) => runBatch(s, plan, report)));
   report.table(
     "Plugin-side processes that died on a server GOAWAY (denoland/deno#36788)",
@@ -270,6 +279,7 @@ if (import.meta.main) {
     idle_seconds: idleS,
     trials_per_strategy: trials,
     restarts_per_trial: rounds,
+    busy,
     deaths: Object.fromEntries(results.map((r) => [r.strategy, r.deaths])),
     stuck: Object.fromEntries(results.map((r) => [r.strategy, r.stuck])),
     server_deaths: results.filter((r) => r.serverDied).length,

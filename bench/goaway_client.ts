@@ -5,14 +5,18 @@
  * until the bench kills it (SIGKILL: closing would send a client GOAWAY, which could crash
  * the Deno server, and that is not what is measured).
  *
- *   deno run <flags> bench/goaway_client.ts ADDR CREDENTIALS_DIR STRATEGY
+ * With BUSY = "busy" it also keeps one unary call after another in flight the whole time
+ * (what a plugin does under load), so GOAWAYs reach a connection in use.
+ *
+ *   deno run <flags> bench/goaway_client.ts ADDR CREDENTIALS_DIR STRATEGY [busy]
  */
 import { join } from "node:path";
 import { TeleportClient } from "../src/teleport/client.ts";
 import { CHANNEL_STRATEGIES, type ChannelStrategy } from "../src/teleport/channels.ts";
 import type { WatchEvent } from "../src/core/types.ts";
 
-const [addr, dir, strategy] = Deno.args;
+const [addr, dir, strategy, busy] = Deno.args;
+const BUSY_PAUSE_MS = 20;
 if (!CHANNEL_STRATEGIES.includes(strategy as ChannelStrategy)) {
   throw new Error(`unknown strategy ${strategy}`);
 }
@@ -35,6 +39,18 @@ async function someCalls(): Promise<void> {
   await client.listPluginData("pagerduty");
 }
 
+/** someCalls, retried as the plugin would: a call can fail while the server restarts. */
+async function callsWithRetry(): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await someCalls();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 async function nextInit(events: AsyncIterator<WatchEvent>): Promise<void> {
   while (true) {
     const next = await events.next();
@@ -43,10 +59,20 @@ async function nextInit(events: AsyncIterator<WatchEvent>): Promise<void> {
   }
 }
 
+if (busy === "busy") {
+  (async () => {
+    while (true) {
+      // Failures during a restart are expected; only a process death counts.
+      await client.getPluginData("busy", "pagerduty").catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
+    }
+  })();
+}
+
 const events = client.watch(["access_request"], new AbortController().signal)[Symbol.asyncIterator]();
 // Every (re)connected watch starts with INIT: do what the plugin does then, and say so.
 for (let round = 0;; round++) {
   await nextInit(events);
-  for (let i = 0; i < (round === 0 ? 3 : 1); i++) await someCalls();
+  for (let i = 0; i < (round === 0 ? 3 : 1); i++) await callsWithRetry();
   console.log("ready");
 }

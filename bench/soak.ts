@@ -6,9 +6,9 @@
  * Faults rotate: a graceful Teleport restart (GOAWAY), a watch-stream drop, a SIGKILL of
  * plugin-1 (restarted 1 s later, as systemd would), a PagerDuty 503 burst (10 s).
  * A fifth of the requests is denied by an admin after its incident exists, so resolution
- * notes and resolves run too. Printed: RSS samples, RSS growth after warm-up (median of
- * the last samples against the median at the end of warm-up), incidents lost /
- * duplicated, resolutions lost, processes that died on their own.
+ * notes and resolves run too. Printed: RSS samples, RSS growth after warm-up (the median
+ * of the last fifth of the run against the median of the first fifth after warm-up),
+ * incidents lost / duplicated, resolutions lost, processes that died on their own.
  *
  *   deno run -A bench/soak.ts [--smoke] [--minutes 30] [--rate 5] [--fault-every 60] [--warmup-minutes 5]
  */
@@ -200,10 +200,12 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const drainedS = round(elapsedS() - drainStart, 1);
   for (const proc of fleet) await proc.kill();
 
-  const warm = samples.filter((s) => s.atS <= plan.warmupS).slice(-3).map((s) => s.rssMiB);
-  const tail = samples.slice(-3).map((s) => s.rssMiB);
-  const rssWarm = median(warm);
-  const rssEnd = median(tail);
+  // RSS saws up and down with garbage collection: compare the medians of two windows (the first
+  // after warm-up and the last), each a fifth of the measured time, rather than single samples.
+  const windowS = Math.max(plan.sampleEveryS * 3, (plan.durationS - plan.warmupS) / 5);
+  const inWindow = (from: number, to: number) => samples.filter((s) => s.atS >= from && s.atS <= to);
+  const rssWarm = median(inWindow(plan.warmupS, plan.warmupS + windowS).map((s) => s.rssMiB));
+  const rssEnd = median(inWindow(plan.durationS - windowS, plan.durationS).map((s) => s.rssMiB));
   const growthPct = round(((rssEnd - rssWarm) / rssWarm) * 100, 1);
   report.table(
     "RSS of plugin-0 (MiB), sampled",
@@ -227,6 +229,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     rss_end_mib: rssEnd,
     rss_peak_mib: Math.max(...samples.map((s) => s.rssMiB)),
     rss_growth_after_warmup_pct: growthPct,
+    rss_samples: samples.map((s) => [s.atS, s.rssMiB]),
     processes_spawned: spawned,
     processes_died_on_their_own: deaths.length,
     deaths,
@@ -238,7 +241,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     ["faults", Object.entries(faultCounts).map(([k, v]) => `${k} ${v}`).join(", ")],
     ["incidents lost / duplicated", `${final.incidents_lost} / ${final.incidents_duplicated}`],
     ["resolutions lost", final.resolutions_lost],
-    ["RSS after warm-up → end (MiB)", `${rssWarm} → ${rssEnd} (${growthPct}%)`],
+    ["RSS median after warm-up → at the end (MiB)", `${rssWarm} → ${rssEnd} (${growthPct}%)`],
     ["RSS peak (MiB)", figures.rss_peak_mib],
     ["plugin processes died on their own", `${deaths.length} of ${spawned}`],
   ]);
