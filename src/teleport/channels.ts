@@ -19,7 +19,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { AUTH_SERVER_NAME, type TeleportChannelCredentials } from "./dial.ts";
 
+/** How calls are spread over connections (see the header). */
 export type ChannelStrategy = "shared" | "split-idle" | "split-close" | "keepalive";
+/** Every strategy, in the order bench/goaway.ts reports them. */
 export const CHANNEL_STRATEGIES: readonly ChannelStrategy[] = [
   "shared",
   "split-idle",
