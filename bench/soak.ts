@@ -12,18 +12,11 @@
  *
  *   deno run -A bench/soak.ts [--smoke] [--minutes 30] [--rate 5] [--fault-every 60] [--warmup-minutes 5]
  */
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { incidentKey } from "../src/backends/pagerduty/client.ts";
-import {
-  describeExit,
-  IncidentLog,
-  PluginProcess,
-  sleep,
-  startBenchWorld,
-  writeProcessConfig,
-} from "./lib.ts";
+import { IncidentLog, sleep, startBenchWorld, writeProcessConfig } from "./lib.ts";
 import { isSmoke, Report, round } from "./report.ts";
+import { Fleet } from "./fleet.ts";
 
 const FAULTS = ["teleport-restart", "watch-drop", "sigkill", "pagerduty-503"] as const;
 type Fault = typeof FAULTS[number];
@@ -90,26 +83,10 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const config = await writeProcessConfig(world, "soak", { rateLimitPerMinute: 60_000, severity: "INFO" });
 
   // ---- two plugin processes; plugin-1 is the one killed and restarted ----------------------
-  const deaths: string[] = [];
-  let spawned = 0;
-  let stopping = false;
-  const fleet: PluginProcess[] = [];
-  const spawn = (slot: number): PluginProcess => {
-    const proc = new PluginProcess(`plugin-${slot}`, config, join(logDir, `plugin-${slot}.log`));
-    spawned++;
-    fleet[slot] = proc;
-    proc.status.then(async (status) => {
-      if (proc.killedByUs || stopping) return;
-      deaths.push(`plugin-${slot}: ${describeExit(status)}`);
-      report.progress(`plugin-${slot} died on its own: ${describeExit(status)}; restarting`);
-      await sleep(1_000);
-      if (!stopping && fleet[slot] === proc) spawn(slot);
-    });
-    return proc;
-  };
-  spawn(0);
-  spawn(1);
-  await Promise.all(fleet.map((p) => p.ready));
+  const fleet = new Fleet(config, logDir, report);
+  fleet.spawn(0);
+  fleet.spawn(1);
+  await fleet.ready();
   report.progress(`2 plugin processes ready; logs in ${logDir}`);
 
   const t0 = performance.now();
@@ -157,15 +134,15 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
       else if (fault === "watch-drop") world.teleport.dropStreams();
       else if (fault === "pagerduty-503") world.pagerduty.inject5xx({ forMs: plan.outageS * 1000 }, 503);
       else {
-        await fleet[1].kill();
+        await fleet.procs[1].kill();
         await sleep(1_000);
-        spawn(1);
+        fleet.spawn(1);
       }
     }
   })();
   const sampleLoop = (async () => {
     while (elapsedS() < plan.durationS) {
-      const m = await fleet[0].memory();
+      const m = await fleet.procs[0].memory();
       if (m) samples.push({ atS: round(elapsedS(), 1), rssMiB: round(m.rssMiB, 1) });
       await sleep(plan.sampleEveryS * 1000);
     }
@@ -194,11 +171,11 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
       denied.size === Math.ceil(ids.length / DENY_EVERY)
     ) break;
   }
-  stopping = true;
+  fleet.stopSupervising();
   await denyLoop;
   final = check();
   const drainedS = round(elapsedS() - drainStart, 1);
-  for (const proc of fleet) await proc.kill();
+  await fleet.kill();
 
   // RSS saws up and down with garbage collection: compare the medians of two windows (the first
   // after warm-up and the last), each a fifth of the measured time, rather than single samples.
@@ -230,9 +207,9 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     rss_peak_mib: Math.max(...samples.map((s) => s.rssMiB)),
     rss_growth_after_warmup_pct: growthPct,
     rss_samples: samples.map((s) => [s.atS, s.rssMiB]),
-    processes_spawned: spawned,
-    processes_died_on_their_own: deaths.length,
-    deaths,
+    processes_spawned: fleet.spawned,
+    processes_died_on_their_own: fleet.deaths.length,
+    deaths: fleet.deaths.map((d) => `plugin-${d.slot}: ${d.exit}`),
     teleport_rpcs: { ...world.teleport.calls },
     log_dir: logDir,
   };
@@ -243,7 +220,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     ["resolutions lost", final.resolutions_lost],
     ["RSS median after warm-up → at the end (MiB)", `${rssWarm} → ${rssEnd} (${growthPct}%)`],
     ["RSS peak (MiB)", figures.rss_peak_mib],
-    ["plugin processes died on their own", `${deaths.length} of ${spawned}`],
+    ["plugin processes died on their own", `${fleet.deaths.length} of ${fleet.spawned}`],
   ]);
   report.finish(figures);
   return figures;
