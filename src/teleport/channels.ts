@@ -97,13 +97,14 @@ export function newChannel(
   return new grpc.Client(target, credentials, options);
 }
 
-/** The channels for `strategy` (they connect on first use). */
+/** The channels for `strategy`; `first` (already connected, e.g. by route probing) is adopted for unary calls. */
 export function openChannels(
   strategy: ChannelStrategy,
   target: string,
   credentials: TeleportChannelCredentials,
+  first?: grpc.Client,
 ): Channels {
-  const unary = newChannel(target, credentials, unaryOptions(strategy));
+  const unary = first ?? newChannel(target, credentials, unaryOptions(strategy));
   if (strategy === "shared" || strategy === "keepalive") return sharedChannels(unary);
   const watch = newChannel(target, credentials, OPTIONS.watch);
   if (strategy === "split-idle") {

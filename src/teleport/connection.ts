@@ -163,15 +163,14 @@ export class Connection {
   async #select(): Promise<Channels> {
     const outcomes = await this.#probeAll();
     const winner = outcomes.find((o) => "response" in o) ?? outcomes.find((o) => "answeredWith" in o);
-    // Every probe connection is closed, the winner's too: the real traffic starts on a fresh
-    // connection whose first stream is usually the watch. A connection left with only the
-    // finished Ping and no open stream is what a GOAWAY aborts the process on
-    // (denoland/deno#36788), and start-up can keep it idle for seconds (the PagerDuty check).
-    for (const outcome of outcomes) outcome.channel.close();
+    for (const outcome of outcomes) if (outcome !== winner) outcome.channel.close();
     if (!winner) throw await this.#unreachable(outcomes);
-    if (this.#closed) throw new ConnectionProblemError("the Teleport client was closed");
+    if (this.#closed) {
+      winner.channel.close();
+      throw new ConnectionProblemError("the Teleport client was closed");
+    }
     const credentials = this.#credentials.get(winner.route)!;
-    this.#channels = openChannels(this.options.strategy, winner.route.target, credentials);
+    this.#channels = openChannels(this.options.strategy, winner.route.target, credentials, winner.channel);
     this.route = winner.route;
     if (this.#routes.length > 1) {
       log.info("Reached the Teleport Auth Service at {addr} {route}", {
