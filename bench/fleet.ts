@@ -36,7 +36,9 @@ export class Fleet {
         `plugin-${slot} (pid ${proc.pid}) died on its own: ${describeExit(status)}; restarting`,
       );
       await sleep(1_000);
-      if (!this.#stopping && this.procs[slot] === proc) this.spawn(slot);
+      // The bench may have "killed" this dead process meanwhile (a SIGKILL fault) and will
+      // restart the slot itself: restarting it here too would leave a process nobody stops.
+      if (!this.#stopping && this.procs[slot] === proc && !proc.killedByUs) this.spawn(slot);
     });
     return proc;
   }
