@@ -15,13 +15,10 @@
  *
  *   deno run -A bench/faults.ts [--smoke] [--seed N]      (plugin logs: BENCH_LOG_DIR or a temp dir)
  */
-import { join } from "node:path";
 import { incidentKey } from "../src/backends/pagerduty/client.ts";
 import {
-  describeExit,
   IncidentLog,
   NOTIFY_SERVICE,
-  PluginProcess,
   REVIEWER,
   sleep,
   startBenchWorld,
@@ -29,6 +26,7 @@ import {
   writeProcessConfig,
 } from "./lib.ts";
 import { isSmoke, Report, round } from "./report.ts";
+import { Fleet } from "./fleet.ts";
 import { prng } from "../tests/fakes/prng.ts";
 import { DEFAULT_LEASE_TTL_MS } from "../src/core/plugin.ts";
 
@@ -107,27 +105,10 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const config = await writeProcessConfig(world, "faults", { rateLimitPerMinute: 60_000, severity: "INFO" });
 
   // ---- the fleet ------------------------------------------------------------------------
-  const deaths: { slot: number; exit: string }[] = [];
-  let spawned = 0;
-  let stopping = false;
-  const fleet: PluginProcess[] = [];
-  const spawn = (slot: number): PluginProcess => {
-    const proc = new PluginProcess(`plugin-${slot}`, config, join(logDir, `plugin-${slot}.log`));
-    spawned++;
-    fleet[slot] = proc;
-    proc.status.then(async (status) => {
-      if (proc.killedByUs || stopping) return;
-      deaths.push({ slot, exit: describeExit(status) });
-      report.progress(
-        `plugin-${slot} (pid ${proc.pid}) died on its own: ${describeExit(status)}; restarting`,
-      );
-      await sleep(1_000);
-      if (!stopping && fleet[slot] === proc) spawn(slot);
-    });
-    return proc;
-  };
+  const fleet = new Fleet(config, logDir, report);
+  const spawn = (slot: number) => fleet.spawn(slot);
   for (let slot = 0; slot < plan.instances; slot++) spawn(slot);
-  await Promise.all(fleet.map((p) => p.ready));
+  await fleet.ready();
   report.progress(`${plan.instances} plugin processes ready; logs in ${logDir}`);
 
   const log = new IncidentLog(pd);
@@ -169,7 +150,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
           break;
         case "kill": {
           const slot = Math.floor(random() * plan.instances);
-          const victim = fleet[slot];
+          const victim = fleet.procs[slot];
           await victim.kill();
           lastKillAt = performance.now();
           report.progress(`SIGKILL plugin-${slot} (pid ${victim.pid}); restarting in 1 s`);
@@ -191,7 +172,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   if (plan.killsUpFront) {
     // Smoke: the kills happen before any request, so no lease is ever orphaned.
     while (counts.kill < plan.kills) await sleep(20);
-    await Promise.all(fleet.map((p) => p.ready));
+    await fleet.ready();
   }
 
   // ---- requests and their reviews/resolutions --------------------------------------------
@@ -317,11 +298,10 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     );
     while (performance.now() < observeUntil) await sleep(500);
   }
-  stopping = true;
+  fleet.stopSupervising();
   await applyLoop;
   const final = check();
-  const exits = await Promise.all(fleet.map((p) => p.kill()));
-  void exits;
+  await fleet.kill();
   const status429 = pd.requests.filter((r) => r.status === 429).length;
   const status503 = pd.requests.filter((r) => r.status === 503).length;
 
@@ -340,9 +320,9 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     drained: drainedAtS !== undefined,
     last_fault_s: round(lastFaultS, 1),
     drain_after_last_fault_s: drainedAtS === undefined ? null : round(drainedAtS - lastFaultS, 1),
-    processes_spawned: spawned,
-    processes_died_on_their_own: deaths.length,
-    deaths: deaths.map((d) => `plugin-${d.slot}: ${d.exit}`),
+    processes_spawned: fleet.spawned,
+    processes_died_on_their_own: fleet.deaths.length,
+    deaths: fleet.deaths.map((d) => `plugin-${d.slot}: ${d.exit}`),
     pd_429s: status429,
     pd_503s: status503,
     pd_calls: pd.requests.length,
@@ -363,11 +343,11 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
       ["resolved but should not be", figures.wrongly_resolved],
       ["drained", figures.drained],
       ["time to drain after the last fault (s)", figures.drain_after_last_fault_s],
-      ["plugin processes died on their own", `${deaths.length} of ${spawned} spawned`],
+      ["plugin processes died on their own", `${fleet.deaths.length} of ${fleet.spawned} spawned`],
       ["429 / 503 responses served", `${status429} / ${status503}`],
     ],
   );
-  if (deaths.length) report.note(`deaths: ${figures.deaths.join("; ")}`);
+  if (fleet.deaths.length) report.note(`deaths: ${figures.deaths.join("; ")}`);
   if (applyErrors.length) {
     report.note(`review/resolve errors (${applyErrors.length}): ${applyErrors.slice(0, 3).join("; ")}`);
   }

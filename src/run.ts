@@ -26,6 +26,7 @@ import { OpsgenieAuthError } from "./backends/opsgenie/errors.ts";
 import { requestLink } from "./backends/pagerduty/texts.ts";
 import { TeleportClient, type TeleportClientOptions } from "./teleport/client.ts";
 import { type ReviewHooks, startReviews } from "./review/start.ts";
+import { pingUntilReachable } from "./teleport/startup.ts";
 
 /** The Go plugin's budget for connecting, the version check and the health check. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -183,7 +184,12 @@ export async function runProgram<C extends ProgramConfig>(
     while (!opts.signal.aborted) {
       generation = new AbortController();
       const signal = AbortSignal.any([opts.signal, generation.signal]);
-      await runGeneration(program.open(current, ops, opts), teleport, { ...opts, instanceId, signal }, ops);
+      try {
+        await runGeneration(program.open(current, ops, opts), teleport, { ...opts, instanceId, signal }, ops);
+      } catch (error) {
+        // A shutdown (or a reload) while still connecting is not a failure.
+        if (!signal.aborted) throw error;
+      }
       if (!generation.signal.aborted) return;
     }
   } finally {
@@ -210,8 +216,15 @@ async function runGeneration(
   let rules: AccessMonitoringRules | undefined;
   try {
     log.debug("Checking Teleport server version");
-    const pong = await withDeadline(teleport.ping(), "connecting to Teleport and checking its version");
-    await setup.check();
+    const pong = await pingUntilReachable(teleport, { failFast: failFastFromEnv(), signal: opts.signal });
+    // The backend's check runs alongside the watch rather than before it: a connection left
+    // idle after the Ping is what Deno's HTTP/2 GOAWAY abort kills (denoland/deno#36788).
+    const refused = new AbortController();
+    const checked = setup.check().catch((error) => {
+      refused.abort();
+      throw error;
+    });
+    checked.catch(() => {}); // observed by Promise.all below; not unhandled meanwhile
     await using _extras = await setup.extras?.(teleport, pong);
     const proxy = pong.advancedAccessWorkflows ? pong.proxyPublicAddr : "";
     const routing = new AccessMonitoringRules({ pluginName: backend.pluginName, source: teleport });
@@ -236,7 +249,7 @@ async function runGeneration(
       log.info("Plugin is ready", { cluster_name: pong.clusterName, teleport_version: pong.serverVersion });
       opts.onReady?.(plugin);
     });
-    await plugin.run(opts.signal);
+    await Promise.all([checked, plugin.run(AbortSignal.any([opts.signal, refused.signal]))]);
   } finally {
     rules?.close();
     setup.close();

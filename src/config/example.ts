@@ -32,6 +32,11 @@ addr = "example.com:3025"
 # Cluster name, needed only when addr is a Proxy with TLS routing and the
 # cluster name cannot be read from the CA certificate.
 # cluster_name = "example.com"
+#
+# How to reach the Auth Service at addr: "auto" tries a direct connection and TLS
+# routing through a Proxy (whatever the port) and keeps the one that answers;
+# "direct" or "tls-routing" forces one.
+# dial_mode = "auto"
 
 `;
 }

@@ -25,6 +25,7 @@ export const KNOWN_KEYS: KeyTree = {
     client_crt: null,
     root_cas: null,
     cluster_name: null,
+    dial_mode: null,
   },
   pagerduty: {
     api_key: null,

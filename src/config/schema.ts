@@ -17,6 +17,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_NOTIFY_SERVICE_ANNOTATION = "pagerduty_notify_service";
 export const DEFAULT_SERVICES_ANNOTATION = "pagerduty_services";
 export const AUTO_APPROVAL_MODES: readonly AutoApprovalMode[] = ["on", "off", "dry-run"];
+export const DIAL_MODES = ["auto", "direct", "tls-routing"] as const;
 
 /** Short description of a rejected TOML value for error messages. */
 export function describeValue(v: unknown): string {
@@ -87,6 +88,9 @@ export const teleportSchema = z.object({
   client_crt: optionalString,
   root_cas: optionalString,
   cluster_name: optionalString,
+  dial_mode: z.enum(DIAL_MODES, {
+    error: (iss) => `must be one of "auto", "direct", "tls-routing", got ${describeValue(iss.input)}`,
+  }).default("auto"),
 }, { error: gotValue("a table") });
 
 /** `auto_approval`: "on" (default, as upstream), "off" or "dry-run". */
@@ -240,6 +244,7 @@ export function resolveTeleport(t: ParsedTeleport): { teleport: TeleportConfig; 
     clientCrt: t.client_crt,
     rootCas: t.root_cas,
     clusterName: t.cluster_name,
+    dialMode: t.dial_mode,
   };
   return { teleport, warnings };
 }

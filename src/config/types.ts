@@ -2,6 +2,9 @@
 import type { ReviewConfig } from "./review.ts";
 export type { ReviewConfig };
 
+/** How the plugin reaches the Auth Service: try both ways (auto), or only one. */
+export type DialMode = "auto" | "direct" | "tls-routing";
+
 export interface TeleportConfig {
   /** host:port of the Auth Service, or of a Proxy Service with TLS routing. */
   addr: string;
@@ -14,6 +17,8 @@ export interface TeleportConfig {
   rootCas?: string;
   /** Cluster name for TLS routing (ALPN); when unset it is read from the CA certificate. */
   clusterName?: string;
+  /** `dial_mode`; undefined means "auto". */
+  dialMode?: DialMode;
 }
 
 export interface PagerDutyConfig {

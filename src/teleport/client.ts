@@ -3,9 +3,9 @@
  * implements the core's AccessRequestSource and WatchSource ports and maps wire
  * messages and gRPC statuses to domain types and typed errors.
  *
- * Every call (unary and the watch) shares one channel: while the watch stream is
- * open the HTTP/2 connection is never idle, which avoids the Deno GOAWAY crash on
- * idle sessions (denoland/deno#36788; docs/deno-http2.md).
+ * The route to the Auth Service is chosen on the first call (connection.ts), and
+ * the calls are spread over channels by a ChannelStrategy (channels.ts): the choice
+ * that keeps the process clear of Deno's GOAWAY abort (denoland/deno#36788).
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
@@ -34,10 +34,13 @@ import {
 } from "./codec.ts";
 import { ruleFromWire } from "./rules_codec.ts";
 import { loadCredentials, parseCertificates, subjectField, type TlsCredentials } from "./credentials.ts";
-import { alpnProtocols, callMetadata, dialAuth, planDial, TeleportChannelCredentials } from "./dial.ts";
+import { callMetadata, type DialRoute } from "./dial.ts";
+import { type Channels, type ChannelStrategy, DEFAULT_CHANNEL_STRATEGY, sharedChannels } from "./channels.ts";
+import { Connection } from "./connection.ts";
 import { refreshIdentityPeriodically } from "./identity_refresh.ts";
 import {
   AccessDeniedError,
+  ConnectionProblemError,
   fromGrpcError,
   IncompatibleVersionError,
   NotFoundError,
@@ -56,6 +59,7 @@ import { DEFAULT_WATCHER_TIMING, type WatcherTiming, watchWithReconnect } from "
 export const MIN_SERVER_VERSION = "6.1.0";
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const LIST_PAGE_SIZE = 500;
+const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** Upstream's page size for ListAccessMonitoringRulesWithFilter. */
 const RULES_PAGE_SIZE = 1000;
 
@@ -80,39 +84,56 @@ export interface TeleportClientOptions {
   callTimeoutMs?: number;
   /** Overrides for the watch reconnect timings (tests shorten the INIT timeout). */
   watcherTiming?: Partial<WatcherTiming>;
+  /** How calls are spread over connections (default DEFAULT_CHANNEL_STRATEGY; bench/goaway.ts compares them). */
+  channelStrategy?: ChannelStrategy;
+  /** Bound for probing each route on the first call, milliseconds (default 10 s, at most callTimeoutMs). */
+  probeTimeoutMs?: number;
 }
 
 export class TeleportClient implements AccessRequestSource, WatchSource {
-  readonly #grpc: grpc.Client;
+  /** The routed connection, or a fixed channel given to the constructor. */
+  readonly #connection: Connection | Channels;
   readonly #options: TeleportClientOptions;
   /** Aborted by close(), so watches stop instead of retrying on a closed channel. */
   readonly #closed = new AbortController();
   /** Review author: Teleport identifies us by the client certificate's CN. */
   readonly user: string;
 
-  constructor(grpcClient: grpc.Client, user: string, options: TeleportClientOptions = {}) {
-    this.#grpc = grpcClient;
+  /** A client on one channel the caller dialed, or on a Connection that picks the route. */
+  constructor(channel: grpc.Client | Connection, user: string, options: TeleportClientOptions = {}) {
+    this.#connection = channel instanceof Connection ? channel : sharedChannels(channel);
     this.user = user;
     this.#options = options;
   }
 
-  /** Loads and checks the credentials, then creates a lazily connecting client. */
+  /** Loads and checks the credentials, then creates a client that connects on its first call. */
   static connect(config: TeleportConfig, options: TeleportClientOptions = {}): TeleportClient {
     const credentials = loadCredentials(config);
-    const plan = planDial(config, credentials);
-    const channelCredentials = new TeleportChannelCredentials(credentials, alpnProtocols(plan));
-    const client = new TeleportClient(dialAuth(plan, channelCredentials), userOf(credentials), options);
+    const connection = new Connection(config, credentials, {
+      strategy: options.channelStrategy ?? DEFAULT_CHANNEL_STRATEGY,
+      probeTimeoutMs: Math.min(
+        options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+        options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      ),
+    });
+    const client = new TeleportClient(connection, userOf(credentials), options);
     if (config.identity && config.refreshIdentity) {
-      refreshIdentityPeriodically(config, channelCredentials, client.#closed.signal);
+      refreshIdentityPeriodically(config, connection, client.#closed.signal);
     }
     return client;
+  }
+
+  /** The route that answered (undefined before the first call, or for a caller-dialed channel). */
+  get dialRoute(): DialRoute | undefined {
+    return this.#connection instanceof Connection ? this.#connection.route : undefined;
   }
 
   /** Pings the server and checks it is at least MIN_SERVER_VERSION. */
   async ping(): Promise<PingInfo> {
     let response;
     try {
-      response = await this.#unary(RPC.ping, create(PingRequestSchema));
+      await this.#channels();
+      response = this.#probeResponse() ?? await this.#unary(RPC.ping, create(PingRequestSchema));
     } catch (error) {
       if (error instanceof NotImplementedError) {
         throw new IncompatibleVersionError(`server version must be at least ${MIN_SERVER_VERSION}`);
@@ -265,7 +286,13 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   watch(kinds: string[], signal: AbortSignal): AsyncIterable<WatchEvent> {
     const timing = { ...DEFAULT_WATCHER_TIMING, ...this.#options.watcherTiming };
     const stop = AbortSignal.any([signal, this.#closed.signal]);
-    return watchWithReconnect((watchKinds) => this.#openWatch(watchKinds), kinds, stop, timing);
+    const connected = this.#channels().catch(() => {});
+    const open = (watchKinds: string[]) => this.#openWatch(watchKinds);
+    return (async function* () {
+      // Choose the route first; if that fails, the watcher's retries (see #openWatch) take over.
+      await connected;
+      yield* watchWithReconnect(open, kinds, stop, timing);
+    })();
   }
 
   /** The roles of the plugin's own identity, with the server's trait substitution (any user may ask). */
@@ -283,7 +310,16 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
   /** Ends open watches and closes the channel. */
   close(): void {
     this.#closed.abort();
-    this.#grpc.close();
+    this.#connection.close();
+  }
+
+  #channels(): Promise<Channels> {
+    const connection = this.#connection;
+    return connection instanceof Connection ? connection.channels() : Promise.resolve(connection);
+  }
+
+  #probeResponse() {
+    return this.#connection instanceof Connection ? this.#connection.takeProbeResponse() : undefined;
   }
 
   /** Entries of `plugin`, for one request or (resource "") all access requests. */
@@ -308,9 +344,16 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
 
   #openWatch(kinds: string[]): grpc.ClientReadableStream<Event> {
     const watch = create(WatchSchema, { Kinds: watchKindsToWire(kinds), AllowPartialSuccess: true });
+    const channels = this.#connection instanceof Connection ? this.#connection.current() : this.#connection;
+    if (!channels) {
+      // No route chosen yet (a watch before any call): choose one, and let the watcher retry.
+      this.#channels().catch(() => {});
+      const why = this.#connection instanceof Connection ? this.#connection.lastFailure : undefined;
+      throw new ConnectionProblemError(why instanceof Error ? why.message : "not connected to Teleport yet");
+    }
     // waitForReady: during a server restart the stream waits for the channel to reconnect
     // (bounded by the watcher's INIT timeout) instead of failing at once.
-    return this.#grpc.makeServerStreamRequest(
+    return channels.watch().makeServerStreamRequest(
       RPC.watchEvents.path,
       RPC.watchEvents.serialize,
       RPC.watchEvents.deserialize,
@@ -352,57 +395,62 @@ export class TeleportClient implements AccessRequestSource, WatchSource {
     signal?: AbortSignal,
   ): Promise<MessageShape<O>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        call.cancel();
-        reject(signal!.reason);
-      };
-      const call = this.#grpc.makeUnaryRequest(
-        method.path,
-        method.serialize,
-        method.deserialize,
-        request,
-        callMetadata(),
-        { deadline: this.#deadline() },
-        (error, response) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (error || !response) reject(fromGrpcError(error));
-          else resolve(response);
-        },
-      );
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#onUnaryChannel((channel) =>
+      new Promise((resolve, reject) => {
+        const onAbort = () => {
+          call.cancel();
+          reject(signal!.reason);
+        };
+        const call = channel.makeUnaryRequest(
+          ...this.#callArgs(method, request),
+          (error: grpc.ServiceError | null, response?: MessageShape<O>) => {
+            signal?.removeEventListener("abort", onAbort);
+            if (error || !response) reject(fromGrpcError(error));
+            else resolve(response);
+          },
+        );
+        signal?.addEventListener("abort", onAbort, { once: true });
+      })
+    );
   }
 
-  async #collectStream<I extends DescMessage, O extends DescMessage>(
+  #collectStream<I extends DescMessage, O extends DescMessage>(
     method: RpcMethod<I, O>,
     request: MessageShape<I>,
     signal?: AbortSignal,
   ): Promise<MessageShape<O>[]> {
-    const stream = this.#grpc.makeServerStreamRequest(
-      method.path,
-      method.serialize,
-      method.deserialize,
-      request,
-      callMetadata(),
-      { deadline: this.#deadline() },
-    );
-    const items: MessageShape<O>[] = [];
-    const cancel = () => stream.cancel();
-    signal?.addEventListener("abort", cancel, { once: true });
-    try {
-      for await (const item of stream as AsyncIterable<MessageShape<O>>) items.push(item);
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw fromGrpcError(error);
-    } finally {
-      signal?.removeEventListener("abort", cancel);
-    }
-    return items;
+    return this.#onUnaryChannel(async (channel) => {
+      const stream = channel.makeServerStreamRequest(...this.#callArgs(method, request));
+      const items: MessageShape<O>[] = [];
+      const cancel = () => stream.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
+      try {
+        for await (const item of stream as AsyncIterable<MessageShape<O>>) items.push(item);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw fromGrpcError(error);
+      } finally {
+        signal?.removeEventListener("abort", cancel);
+      }
+      return items;
+    });
   }
 
-  #deadline(): Date {
-    return new Date(Date.now() + (this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
+  /** Runs one call on the strategy's unary channel, telling it when the call has ended. */
+  async #onUnaryChannel<T>(use: (channel: grpc.Client) => Promise<T>): Promise<T> {
+    const channels = await this.#channels();
+    try {
+      return await use(channels.acquireUnary());
+    } finally {
+      channels.releaseUnary();
+    }
+  }
+
+  /** grpc-js's leading arguments for a call: method, request, metadata, deadline. */
+  #callArgs<I extends DescMessage, O extends DescMessage>(method: RpcMethod<I, O>, request: MessageShape<I>) {
+    const deadline = new Date(Date.now() + (this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
+    const { path, serialize, deserialize } = method;
+    return [path, serialize, deserialize, request, callMetadata(), { deadline }] as const;
   }
 }
 

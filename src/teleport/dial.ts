@@ -1,23 +1,24 @@
 /**
- * Opens the gRPC channel to the Teleport Auth Service, either directly (`host:3025`)
- * or through a Proxy Service with TLS routing (`host:443`).
+ * The ways to reach the Teleport Auth Service, and the TLS credentials each uses.
  *
- * TLS routing: the proxy reads the first ALPN protocol of our ClientHello,
- * `teleport-auth@<hex(cluster)>.teleport.cluster.local`, and forwards the raw TLS
- * bytes to the Auth Service, so the mutual TLS session is with Auth, end to end.
- * grpc-js hard-codes ALPN `["h2"]`, so we connect with our own ChannelCredentials
- * subclass (see TeleportChannelCredentials), on both paths.
+ * - direct: TLS to `addr` (the Auth Service, usually :3025), ALPN `h2`.
+ * - tls-routing: TLS to a Proxy Service, ALPN `teleport-auth@<hex(cluster)>.teleport.cluster.local`
+ *   first, then `h2`. The proxy reads the first ALPN protocol of our ClientHello and forwards
+ *   the raw TLS bytes to the Auth Service, so the mutual TLS session is with Auth, end to end.
  *
- * When routing is used: `TeleportConfig.clusterName` is set, or the port is 443 or
- * 3080 (the proxy's TLS-routing ports); otherwise we dial Auth directly. The cluster
- * name is `clusterName`, else read from the CA certificate (see clusterNameFromCa).
+ * The port does not decide (a Proxy may listen on any port behind a load balancer): in the
+ * default `dial_mode = "auto"` both routes are tried and the one that answers Ping is kept
+ * (see connection.ts), as the Go client races its connectors. grpc-js hard-codes ALPN
+ * `["h2"]`, so both routes connect with our own ChannelCredentials subclass
+ * (TeleportChannelCredentials). The cluster name for routing is `cluster_name`, else read
+ * from the CA certificate (see clusterNameFromCa).
  */
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import * as tls from "node:tls";
 import * as grpc from "@grpc/grpc-js";
-import type { TeleportConfig } from "../config/types.ts";
-import { BadParameterError } from "./errors.ts";
+import type { DialMode, TeleportConfig } from "../config/types.ts";
+import { BadParameterError, CredentialsError } from "./errors.ts";
 import { clusterNameFromCa, type TlsCredentials } from "./credentials.ts";
 
 /** The DNS name on every Auth Service certificate, whatever address we dial. */
@@ -29,33 +30,17 @@ export const AUTH_SERVER_NAME = "teleport.cluster.local";
 export const API_VERSION = "17.0.0";
 
 const DEFAULT_AUTH_PORT = 3025;
-const TLS_ROUTING_PORTS = new Set([443, 3080]);
 
-/**
- * Channel options. Keepalive 60 s matches Teleport's server period: pinging more
- * often earns a GOAWAY `too_many_pings`. The short idle timeout makes grpc-js close
- * a connection nobody uses before a server GOAWAY can reach it (Deno's http2 can
- * crash on a GOAWAY for an idle session); it never fires while the watch stream is
- * open, and that stream keeps the shared connection busy.
- */
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  "grpc.keepalive_time_ms": 60_000,
-  "grpc.keepalive_timeout_ms": 180_000,
-  "grpc.keepalive_permit_without_calls": 1,
-  "grpc.client_idle_timeout_ms": 5_000,
-  // Go's client uses MaxDelay 2 s; a low first delay lets a restarted server be found fast.
-  "grpc.initial_reconnect_backoff_ms": 100,
-  "grpc.max_reconnect_backoff_ms": 2_000,
-  "grpc.default_authority": AUTH_SERVER_NAME,
-};
-
-export interface DialPlan {
+/** One way to reach the Auth Service. */
+export interface DialRoute {
+  kind: "direct" | "tls-routing";
   /** grpc-js target, host:port. */
   target: string;
-  /** Cluster name for ALPN routing; undefined for a direct dial. */
+  /** Cluster name for ALPN routing; set only for tls-routing. */
   routeToCluster?: string;
 }
 
+/** Splits `host[:port]` (IPv6 in brackets), defaulting the port to 3025. */
 export function parseAddress(addr: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(addr.trim());
   if (!match) throw new BadParameterError(`invalid Teleport address "${addr}": want host:port`);
@@ -64,17 +49,51 @@ export function parseAddress(addr: string): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-export function planDial(config: TeleportConfig, credentials: TlsCredentials): DialPlan {
+/**
+ * The routes to try for `teleport.dial_mode` (default auto: direct, then TLS routing when a
+ * cluster name is known). Forcing tls-routing without a readable cluster name is an error.
+ */
+export function dialRoutes(config: TeleportConfig, credentials: TlsCredentials): DialRoute[] {
   const { host, port } = parseAddress(config.addr);
   const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-  const useRouting = Boolean(config.clusterName) || TLS_ROUTING_PORTS.has(port);
-  if (!useRouting) return { target };
-  return { target, routeToCluster: config.clusterName || clusterNameFromCa(credentials) };
+  const mode: DialMode = config.dialMode ?? "auto";
+  const direct: DialRoute = { kind: "direct", target };
+  if (mode === "direct") return [direct];
+  let cluster: string;
+  try {
+    cluster = config.clusterName || clusterNameFromCa(credentials);
+  } catch (error) {
+    if (mode === "tls-routing" || !(error instanceof CredentialsError)) {
+      throw new CredentialsError(
+        `${(error as Error).message}; set teleport.cluster_name for TLS routing`,
+        undefined,
+        { cause: error },
+      );
+    }
+    return [direct];
+  }
+  const routed: DialRoute = { kind: "tls-routing", target, routeToCluster: cluster };
+  return mode === "tls-routing" ? [routed] : [direct, routed];
+}
+
+/** How a route reads in logs and errors: "direct" or "TLS routing (cluster c)". */
+export function describeRoute(route: DialRoute): string {
+  return route.kind === "direct" ? "direct" : `TLS routing for cluster "${route.routeToCluster}"`;
 }
 
 /** ALPN protocol the proxy routes to this cluster's Auth Service. */
 export function authAlpnProtocol(clusterName: string): string {
   return `teleport-auth@${Buffer.from(clusterName, "utf8").toString("hex")}.${AUTH_SERVER_NAME}`;
+}
+
+/** The ALPN list for a route: the routing protocol first when going through a proxy. */
+export function alpnProtocols(route: Pick<DialRoute, "routeToCluster">): string[] {
+  return route.routeToCluster === undefined ? ["h2"] : [authAlpnProtocol(route.routeToCluster), "h2"];
+}
+
+/** The TLS options for one connection on `route` (also used by the failure diagnosis). */
+export function tlsOptionsFor(context: tls.SecureContext, route: DialRoute): tls.ConnectionOptions {
+  return { secureContext: context, servername: AUTH_SERVER_NAME, ALPNProtocols: alpnProtocols(route) };
 }
 
 /**
@@ -87,7 +106,7 @@ export function authAlpnProtocol(clusterName: string): string {
 export class TeleportChannelCredentials extends grpc.ChannelCredentials {
   #context: tls.SecureContext;
 
-  constructor(credentials: TlsCredentials, readonly alpnProtocols: string[]) {
+  constructor(credentials: TlsCredentials, readonly route: DialRoute) {
     super();
     this.#context = secureContextOf(credentials);
   }
@@ -97,14 +116,22 @@ export class TeleportChannelCredentials extends grpc.ChannelCredentials {
     this.#context = secureContextOf(credentials);
   }
 
+  /** The TLS context new connections use. */
+  get context(): tls.SecureContext {
+    return this.#context;
+  }
+
+  /** grpc-js: these credentials are TLS. */
   _isSecure(): boolean {
     return true;
   }
 
+  /** grpc-js: channels share a connection only when their credentials are the same object. */
   _equals(other: grpc.ChannelCredentials): boolean {
     return other === this;
   }
 
+  /** grpc-js: the connector that turns a TCP socket into our TLS session. */
   _createSecureConnector(_target: unknown, _options: unknown, callCredentials?: grpc.CallCredentials) {
     const connect = (socket: Socket) => this.#connect(socket);
     return {
@@ -117,12 +144,7 @@ export class TeleportChannelCredentials extends grpc.ChannelCredentials {
 
   #connect(socket: Socket): Promise<{ socket: Socket; secure: boolean }> {
     return new Promise((resolve, reject) => {
-      const tlsSocket = tls.connect({
-        socket,
-        secureContext: this.#context,
-        servername: AUTH_SERVER_NAME,
-        ALPNProtocols: this.alpnProtocols,
-      }, () => {
+      const tlsSocket = tls.connect({ socket, ...tlsOptionsFor(this.#context, this.route) }, () => {
         if (!tlsSocket.authorized) reject(tlsSocket.authorizationError);
         else if (tlsSocket.alpnProtocol !== "h2") reject(new Error("the server did not negotiate h2"));
         else resolve({ socket: tlsSocket, secure: true });
@@ -132,22 +154,13 @@ export class TeleportChannelCredentials extends grpc.ChannelCredentials {
   }
 }
 
-function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
+/** The client-side TLS context for a set of credentials. */
+export function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
   return tls.createSecureContext({
     ca: credentials.rootCas,
     key: credentials.privateKey,
     cert: credentials.certChain,
   });
-}
-
-/** The ALPN list for a plan: the routing protocol first when going through a proxy. */
-export function alpnProtocols(plan: DialPlan): string[] {
-  return plan.routeToCluster === undefined ? ["h2"] : [authAlpnProtocol(plan.routeToCluster), "h2"];
-}
-
-/** Creates the (lazily connecting) gRPC client for the plan. */
-export function dialAuth(plan: DialPlan, channelCredentials: TeleportChannelCredentials): grpc.Client {
-  return new grpc.Client(plan.target, channelCredentials, CHANNEL_OPTIONS);
 }
 
 /** Call metadata every request carries. */

@@ -4,15 +4,14 @@
  * new certificate. A failed read keeps the old identity and is retried next time.
  */
 import type { TeleportConfig } from "../config/types.ts";
-import { loadCredentials } from "./credentials.ts";
-import type { TeleportChannelCredentials } from "./dial.ts";
+import { loadCredentials, type TlsCredentials } from "./credentials.ts";
 import { getLog } from "../ops/logging.ts";
 
 const log = getLog("teleport");
 
 export function refreshIdentityPeriodically(
   config: TeleportConfig,
-  channel: TeleportChannelCredentials,
+  channel: { update(credentials: TlsCredentials): void },
   signal: AbortSignal,
 ): void {
   let currentCert = loadCredentials(config).certChain;

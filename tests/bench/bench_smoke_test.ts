@@ -71,6 +71,8 @@ for (
       "opsgenie_alerts_lost",
       "jsm_alerts_duplicated",
     ]],
+    ["soak", "bench/soak.ts", ["rss_growth_after_warmup_pct", "incidents_lost", "incidents_duplicated"]],
+    ["goaway", "bench/goaway.ts", ["deaths", "stuck", "server_deaths"]],
   ] as const
 ) {
   Deno.test({

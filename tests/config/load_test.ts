@@ -46,6 +46,7 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
       clientCrt: undefined,
       rootCas: undefined,
       clusterName: undefined,
+      dialMode: "auto",
     },
     pagerduty: {
       apiKey: SECRET,
@@ -190,6 +191,16 @@ Deno.test("auth_server is a deprecated alias of addr", async () => {
 Deno.test("addr with a URL scheme is rejected", async () => {
   const err = await loadError(`${CREDS}addr = "https://teleport.example.com:443"\n${PD}`);
   assert.match(err.message, /teleport\.addr: must be host:port without a URL scheme/);
+});
+
+Deno.test("dial_mode is auto by default, forces a route when set, and names the key when wrong", async () => {
+  const { config } = await load(`${CREDS}dial_mode = "tls-routing"\n${PD}`);
+  assert.equal(config.teleport.dialMode, "tls-routing");
+  const err = await loadError(`${CREDS}dial_mode = "sideways"\n${PD}`);
+  assert.match(
+    err.message,
+    /teleport\.dial_mode: must be one of "auto", "direct", "tls-routing", got "sideways"/,
+  );
 });
 
 Deno.test("refresh_identity_interval: zero means default, negative and garbage are errors", async () => {

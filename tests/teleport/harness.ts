@@ -94,3 +94,11 @@ export async function takeUntil(
 }
 
 export const isInit = (event: WatchEvent) => event.type === "init";
+
+/** "127.0.0.1:<port>" where nothing listens (a port just released): connections are refused. */
+export function refusedAddr(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return `127.0.0.1:${port}`;
+}

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { loadCredentials } from "../../src/teleport/credentials.ts";
-import { authAlpnProtocol, parseAddress, planDial } from "../../src/teleport/dial.ts";
+import { authAlpnProtocol, dialRoutes, parseAddress } from "../../src/teleport/dial.ts";
 import { ConnectionProblemError } from "../../src/teleport/errors.ts";
 import { isInit, startHarness, takeUntil } from "./harness.ts";
 
@@ -14,24 +14,35 @@ Deno.test("the ALPN protocol names the cluster in hex", () => {
   assert.equal(authAlpnProtocol("a.b"), "teleport-auth@612e62.teleport.cluster.local");
 });
 
-Deno.test("routing is used when a cluster name is configured or the port is 443/3080", async () => {
+Deno.test("auto tries direct and TLS routing whatever the port; dial_mode forces one", async () => {
   await using h = await startHarness({ clusterName: "from-ca.example.com" });
   const credentials = loadCredentials(h.config());
-  assert.deepEqual(planDial(h.config({ addr: "auth.example.com" }), credentials), {
-    target: "auth.example.com:3025",
-  });
-  assert.deepEqual(planDial(h.config({ addr: "proxy.example.com:443" }), credentials), {
-    target: "proxy.example.com:443",
-    routeToCluster: "from-ca.example.com",
-  });
-  assert.deepEqual(planDial(h.config({ addr: "10.0.0.1:3080", clusterName: "explicit" }), credentials), {
-    target: "10.0.0.1:3080",
-    routeToCluster: "explicit",
-  });
-  assert.deepEqual(planDial(h.config({ addr: "[::1]:8443", clusterName: "c" }), credentials), {
-    target: "[::1]:8443",
-    routeToCluster: "c",
-  });
+  const both = (target: string, cluster: string) => [
+    { kind: "direct", target },
+    { kind: "tls-routing", target, routeToCluster: cluster },
+  ];
+  assert.deepEqual(
+    dialRoutes(h.config({ addr: "auth.example.com" }), credentials),
+    both("auth.example.com:3025", "from-ca.example.com"),
+  );
+  assert.deepEqual(
+    dialRoutes(h.config({ addr: "proxy.example.com:8443" }), credentials),
+    both("proxy.example.com:8443", "from-ca.example.com"),
+  );
+  assert.deepEqual(
+    dialRoutes(h.config({ addr: "[::1]:8443", clusterName: "c" }), credentials),
+    both("[::1]:8443", "c"),
+  );
+  assert.deepEqual(dialRoutes(h.config({ addr: "10.0.0.1:443", dialMode: "direct" }), credentials), [
+    { kind: "direct", target: "10.0.0.1:443" },
+  ]);
+  assert.deepEqual(
+    dialRoutes(
+      h.config({ addr: "10.0.0.1:3025", dialMode: "tls-routing", clusterName: "explicit" }),
+      credentials,
+    ),
+    [{ kind: "tls-routing", target: "10.0.0.1:3025", routeToCluster: "explicit" }],
+  );
   assert.deepEqual(parseAddress("[::1]"), { host: "::1", port: 3025 });
   assert.throws(() => parseAddress("host:99999"), { name: "BadParameterError" });
 });
@@ -39,7 +50,7 @@ Deno.test("routing is used when a cluster name is configured or the port is 443/
 Deno.test("calls and the watch go through the router to the Auth Service", async () => {
   await using h = await startHarness();
   const router = await h.double.startRouter();
-  const client = h.client({ addr: router.addr, clusterName: h.double.clusterName });
+  const client = h.client({ addr: router.addr, dialMode: "tls-routing" });
   assert.equal((await client.ping()).clusterName, h.double.clusterName);
   assert.deepEqual(router.alpnSeen[0], [authAlpnProtocol(h.double.clusterName), "h2"]);
 
@@ -59,7 +70,7 @@ Deno.test("an identity file works through the router", async () => {
   const router = await h.double.startRouter();
   const client = h.client({
     addr: router.addr,
-    clusterName: h.double.clusterName,
+    dialMode: "tls-routing",
     identity: h.creds.identity,
     clientKey: undefined,
     clientCrt: undefined,
@@ -71,13 +82,22 @@ Deno.test("an identity file works through the router", async () => {
 Deno.test("the router drops a connection that names another cluster", async () => {
   await using h = await startHarness();
   const router = await h.double.startRouter();
-  const client = h.client({ addr: router.addr, clusterName: "wrong.example.com" }, { callTimeoutMs: 2_000 });
-  await assert.rejects(client.ping(), ConnectionProblemError);
+  const client = h.client({ addr: router.addr, clusterName: "wrong.example.com", dialMode: "tls-routing" }, {
+    callTimeoutMs: 2_000,
+  });
+  await assert.rejects(client.ping(), (error: Error) => {
+    assert.ok(error instanceof ConnectionProblemError);
+    assert.match(
+      error.message,
+      /tried TLS routing for cluster "wrong\.example\.com"\): .*check teleport\.addr, teleport\.cluster_name$/,
+    );
+    return true;
+  });
   assert.equal(router.routedConnections, 0);
   assert.ok(router.rejectedConnections >= 1);
 });
 
 Deno.test("the ALPN credentials also work directly against an Auth Service (it picks h2)", async () => {
   await using h = await startHarness();
-  assert.ok(await h.client({ clusterName: h.double.clusterName }).ping());
+  assert.ok(await h.client({ dialMode: "tls-routing" }).ping());
 });

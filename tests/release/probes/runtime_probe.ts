@@ -9,8 +9,6 @@
 import { loadConfig } from "../../../src/config/load.ts";
 import { getLog, setupLogging, shutdownLogging } from "../../../src/ops/logging.ts";
 import { handleSignals } from "../../../src/ops/signals.ts";
-import { loadCredentials } from "../../../src/teleport/credentials.ts";
-import { alpnProtocols, dialAuth, planDial, TeleportChannelCredentials } from "../../../src/teleport/dial.ts";
 import { TeleportClient } from "../../../src/teleport/client.ts";
 import { PagerDutyClient } from "../../../src/backends/pagerduty/mod.ts";
 
@@ -29,17 +27,14 @@ await setupLogging(config.log, { secrets: [config.pagerduty.apiKey] });
 getLog("probe").info("probe started");
 const stopSignals = handleSignals({ onShutdown: () => {} });
 
-const credentials = loadCredentials(config.teleport);
-const plan = planDial(config.teleport, credentials);
-const grpcClient = dialAuth(plan, new TeleportChannelCredentials(credentials, alpnProtocols(plan)));
-const teleport = new TeleportClient(grpcClient, "probe", { callTimeoutMs: 1_000 });
+const teleport = TeleportClient.connect(config.teleport, { callTimeoutMs: 1_000 });
 try {
   await teleport.ping();
 } catch (err) {
   if (notCapable(err)) throw err;
   getLog("probe").info("teleport ping failed as expected: {error}", { error: String(err) });
 }
-grpcClient.close();
+teleport.close();
 
 const pd = new PagerDutyClient(
   { ...config.pagerduty, requestTimeout: 1_000 },
