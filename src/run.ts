@@ -58,6 +58,8 @@ type Pong = Awaited<ReturnType<TeleportClient["ping"]>>;
 export interface BackendSetup {
   backend: Backend;
   autoApproval: AutoApprovalMode;
+  /** Passes in flight at once (`max_concurrent_requests`). */
+  concurrency: number;
   /** Checks the API at start: throws when the credentials are refused, warns otherwise. */
   check(): Promise<void>;
   /** Starts what the program runs beside the lifecycle (teleport-pagerduty: the review server). */
@@ -99,6 +101,7 @@ const PAGERDUTY: BackendProgram<Config> = {
     return {
       backend: new PagerDutyBackend(pagerduty, config.pagerduty.requestAnnotations),
       autoApproval: config.pagerduty.autoApproval,
+      concurrency: config.pagerduty.maxConcurrentRequests,
       check: () => checkPagerDuty(pagerduty),
       // ---- reviews from PagerDuty: [review], off by default (src/review) ----
       extras: async (teleport, pong) =>
@@ -135,6 +138,7 @@ const OPSGENIE: BackendProgram<OpsgenieProgramConfig> = {
     return {
       backend,
       autoApproval: og.autoApproval,
+      concurrency: og.maxConcurrentRequests,
       check: () =>
         checkApi({
           product,
@@ -237,6 +241,7 @@ async function runGeneration(
       instanceId: opts.instanceId,
       requestLink: (id) => proxy ? requestLink(proxy, id) : undefined,
       autoApproval: setup.autoApproval,
+      concurrency: setup.concurrency,
       telemetry: ops.telemetry,
       ...opts.plugin,
     });

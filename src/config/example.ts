@@ -74,6 +74,9 @@ user_email = "me@example.com" # PagerDuty bot user email (Could be admin email)
 # Timeout of each PagerDuty API call (Go duration).
 # request_timeout = "10s"
 #
+# Requests processed at once by this instance (each pass is one request's work).
+# max_concurrent_requests = 64
+#
 # Auto-approval of requesters on call for a service named in the request's
 # \`pagerduty_services\` annotation: "on" (default, as upstream), "off", or "dry-run"
 # (log and note on the incident what would have been approved and why; submit nothing).

@@ -34,6 +34,7 @@ export const KNOWN_KEYS: KeyTree = {
     ca_file: null,
     rate_limit_per_minute: null,
     request_timeout: null,
+    max_concurrent_requests: null,
     request_annotations: { notify_service: null, services: null },
     auto_approval: null,
   },

@@ -25,6 +25,7 @@ import {
   isHttpUrl,
   issuePath,
   logSchema,
+  maxConcurrentRequests,
   optionalString,
   resolveTeleport,
   stringWithDefault,
@@ -61,6 +62,8 @@ export interface OpsgenieConfig {
   requestTimeout: number;
   /** Client-side limit per Opsgenie rate-limit domain. */
   rateLimitPerMinute: number;
+  /** Requests processed at once. */
+  maxConcurrentRequests: number;
   /** Auto-approval of on-call requesters: "on" (upstream's), "off", or "dry-run" (a note says what it would do). */
   autoApproval: AutoApprovalMode;
 }
@@ -90,6 +93,7 @@ export const OPSGENIE_KNOWN_KEYS: KeyTree = {
     default_teams: null,
     alert_tags: null,
     request_timeout: null,
+    max_concurrent_requests: null,
     rate_limit_per_minute: null,
     auto_approval: null,
   },
@@ -144,6 +148,7 @@ const opsgenieSchema = z.object({
   default_teams: stringList,
   alert_tags: stringList,
   request_timeout: duration(DEFAULT_OPSGENIE_REQUEST_TIMEOUT_MS),
+  max_concurrent_requests: maxConcurrentRequests,
   rate_limit_per_minute: z.union([z.int(), z.bigint()], { error: gotValue("a whole number") })
     .transform(Number)
     .refine((n) => n > 0, { error: (iss) => `must be a positive number, got ${describeValue(iss.input)}` })
@@ -243,6 +248,7 @@ export function validateOpsgenieConfig(
       defaultTeams: og.default_teams,
       alertTags: og.alert_tags,
       requestTimeout: og.request_timeout,
+      maxConcurrentRequests: og.max_concurrent_requests,
       rateLimitPerMinute: og.rate_limit_per_minute,
       autoApproval: og.auto_approval,
     },

@@ -52,6 +52,9 @@ api_key = "/var/lib/teleport/plugins/opsgenie/opsgenie_api_key"
 # domain (alerts, schedules, heartbeats).
 # rate_limit_per_minute = 600
 #
+# Requests processed at once by this instance (each pass is one request's work).
+# max_concurrent_requests = 64
+#
 # Auto-approval of requesters on call in a schedule named in the request's
 # \`teleport.dev/schedules\` annotation: "on" (default, as upstream), "off", or "dry-run"
 # (log and note on the alert what would have been approved and why; submit nothing).

@@ -14,6 +14,8 @@ export const DEFAULT_REFRESH_IDENTITY_INTERVAL_MS = 60_000;
 export const DEFAULT_PAGERDUTY_API_ENDPOINT = "https://api.pagerduty.com";
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 960;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Passes in flight at once: enough to keep the backend's rate limit busy, few enough to stay small. */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 export const DEFAULT_NOTIFY_SERVICE_ANNOTATION = "pagerduty_notify_service";
 export const DEFAULT_SERVICES_ANNOTATION = "pagerduty_services";
 export const AUTO_APPROVAL_MODES: readonly AutoApprovalMode[] = ["on", "off", "dry-run"];
@@ -63,6 +65,14 @@ export const duration = (defaultMs: number) =>
 
 /** "" also falls back to the default, like upstream's `if x == ""` defaulting. */
 export const stringWithDefault = (def: string) => optionalString.transform((s) => s ?? def);
+
+/** `max_concurrent_requests` of every backend section: passes in flight at once. */
+export const maxConcurrentRequests = z.union([z.int(), z.bigint()], { error: gotValue("a whole number") })
+  .transform(Number)
+  .refine((n) => n > 0 && n <= 1024, {
+    error: (iss) => `must be between 1 and 1024, got ${describeValue(iss.input)}`,
+  })
+  .default(DEFAULT_MAX_CONCURRENT_REQUESTS);
 
 // A bare address: no display name ("Bot <bot@x>"), no spaces, exactly one "@".
 const BARE_EMAIL = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+$/;
@@ -118,6 +128,7 @@ const pagerdutySchema = z.object({
     .refine((n) => n > 0, { error: (iss) => `must be a positive number, got ${describeValue(iss.input)}` })
     .default(DEFAULT_RATE_LIMIT_PER_MINUTE),
   request_timeout: duration(DEFAULT_REQUEST_TIMEOUT_MS),
+  max_concurrent_requests: maxConcurrentRequests,
   request_annotations: z.object({
     notify_service: stringWithDefault(DEFAULT_NOTIFY_SERVICE_ANNOTATION),
     services: stringWithDefault(DEFAULT_SERVICES_ANNOTATION),
@@ -206,6 +217,7 @@ export function validateConfig(table: RawTable, source: string): Validated {
       caFile: pd.ca_file,
       rateLimitPerMinute: pd.rate_limit_per_minute,
       requestTimeout: pd.request_timeout,
+      maxConcurrentRequests: pd.max_concurrent_requests,
       requestAnnotations: {
         notifyService: pd.request_annotations.notify_service,
         services: pd.request_annotations.services,

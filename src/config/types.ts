@@ -30,6 +30,8 @@ export interface PagerDutyConfig {
   caFile?: string;
   /** Client-side rate limit, requests per minute. */
   rateLimitPerMinute: number;
+  /** Requests processed at once. */
+  maxConcurrentRequests: number;
   /** Per-request timeout, milliseconds. */
   requestTimeout: number;
   requestAnnotations: { notifyService: string; services: string };

@@ -49,6 +49,7 @@ export async function startOpsgenieWorld(
       alertTags: [],
       requestTimeout: 10_000,
       rateLimitPerMinute: 60_000,
+      maxConcurrentRequests: 64,
       autoApproval: "on",
     },
     log: { output: "stderr", severity: "info", format: "text" },

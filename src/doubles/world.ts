@@ -51,6 +51,7 @@ export async function startWorld(options: TeleportDoubleOptions = {}): Promise<W
       userEmail: BOT_EMAIL,
       apiEndpoint: pagerduty.url,
       rateLimitPerMinute: 60_000,
+      maxConcurrentRequests: 64,
       requestTimeout: 10_000,
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
       autoApproval: "on",

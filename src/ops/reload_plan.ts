@@ -46,7 +46,15 @@ export interface BackendSection {
 /** teleport-pagerduty's [pagerduty]. */
 export const PAGERDUTY_SECTION: BackendSection = {
   name: "pagerduty",
-  clientKeys: ["apiKey", "userEmail", "apiEndpoint", "caFile", "rateLimitPerMinute", "requestTimeout"],
+  clientKeys: [
+    "apiKey",
+    "userEmail",
+    "apiEndpoint",
+    "caFile",
+    "rateLimitPerMinute",
+    "requestTimeout",
+    "maxConcurrentRequests",
+  ],
   routingKeys: ["requestAnnotations"],
   secretKeys: ["apiKey"],
 };
@@ -64,6 +72,7 @@ export const OPSGENIE_SECTION: BackendSection = {
     "caFile",
     "rateLimitPerMinute",
     "requestTimeout",
+    "maxConcurrentRequests",
     "priority",
     "alertTags",
   ],

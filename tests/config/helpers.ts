@@ -19,6 +19,7 @@ export function testConfig(
       userEmail: overrides.userEmail ?? "bot@example.com",
       apiEndpoint: "https://api.pagerduty.com",
       rateLimitPerMinute: 960,
+      maxConcurrentRequests: 64,
       requestTimeout: 10_000,
       requestAnnotations: { notifyService: "n", services: "s" },
       autoApproval: "on",

@@ -54,6 +54,7 @@ Deno.test("defaults match upstream (TestConfigDefaults) plus our additions", asy
       apiEndpoint: "https://api.pagerduty.com",
       caFile: undefined,
       rateLimitPerMinute: 960,
+      maxConcurrentRequests: 64,
       requestTimeout: 10_000,
       requestAnnotations: { notifyService: "pagerduty_notify_service", services: "pagerduty_services" },
       autoApproval: "on",
@@ -113,6 +114,7 @@ addr = "127.0.0.1:3434"
   assert.equal(config.pagerduty.apiEndpoint, "https://api.eu.pagerduty.com");
   assert.equal(config.pagerduty.caFile, "/etc/ca.pem");
   assert.equal(config.pagerduty.rateLimitPerMinute, 120);
+  assert.equal(config.pagerduty.maxConcurrentRequests, 64, "the default");
   assert.equal(config.pagerduty.requestTimeout, 2500);
   assert.deepEqual(config.pagerduty.requestAnnotations, { notifyService: "notify", services: "svcs" });
   assert.deepEqual(config.log, { output: "/var/log/pd.log", severity: "debug", format: "json" });
@@ -378,6 +380,12 @@ Deno.test("value errors name the line of the key, as syntax errors do", async ()
     /^\/.*config\.toml:6: pagerduty\.rate_limit_per_minute: must be a whole number, got "fast"$/,
   );
   assert.equal(fast.line, 6);
+
+  const none = await loadError(`${CREDS}${PD}max_concurrent_requests = 0\n`);
+  assert.match(
+    none.message,
+    /config\.toml:6: pagerduty\.max_concurrent_requests: must be between 1 and 1024, got number 0$/,
+  );
 
   // Go spellings, dotted keys and inline tables are found too.
   const upper = await loadError(`[TELEPORT]\nidentity = "/x"\n\nADDR = "https://t:443"\n${PD}`);

@@ -56,6 +56,7 @@ Deno.test("defaults", async () => {
     alertTags: [],
     requestTimeout: 10_000,
     rateLimitPerMinute: 600,
+    maxConcurrentRequests: 64,
     autoApproval: "on",
   };
   assert.deepEqual(config.opsgenie, expected);
@@ -77,6 +78,7 @@ default_teams = ["My Team"]
 alert_tags = ["TeleportAccessRequest"]
 request_timeout = "5s"
 rate_limit_per_minute = 120
+max_concurrent_requests = 16
 auto_approval = "dry-run"
 `,
   );
@@ -94,6 +96,7 @@ auto_approval = "dry-run"
     alertTags: ["TeleportAccessRequest"],
     requestTimeout: 5_000,
     rateLimitPerMinute: 120,
+    maxConcurrentRequests: 16,
     autoApproval: "dry-run",
   });
   assert.deepEqual(warnings, []);

@@ -14,6 +14,7 @@ const base: OpsgenieProgramConfig = {
     alertTags: [],
     requestTimeout: 10_000,
     rateLimitPerMinute: 600,
+    maxConcurrentRequests: 64,
     autoApproval: "on",
   },
   log: { output: "stderr", severity: "info", format: "text" },
