@@ -1,7 +1,8 @@
 /**
- * The setup guide's story, played against the shared doubles (tests/fakes) with the
+ * The setup guide's story, played against the shared doubles (src/doubles) with the
  * real plugin in between: a requester opens an incident, a reviewer approves it,
- * an on-call engineer is approved by the plugin itself.
+ * an on-call engineer is approved by the plugin itself, and an Access Monitoring Rule
+ * routes a request that names no service.
  */
 import {
   BOT_EMAIL,
@@ -19,6 +20,10 @@ export const ONCALL_SERVICE = "Service 1";
 export const REQUESTER = "alice@example.com";
 export const ONCALL_USER = "bob@example.com";
 export const REVIEWER = "reviewer@example.com";
+export const DB_SERVICE = "Database On-Call";
+export const DB_REQUESTER = "carol@example.com";
+/** The Access Monitoring Rule the demo creates: db-admin requests page the database on-call. */
+export const DB_RULE = "db-admin-requests";
 /** How long each step may take before the demo reports it missing. */
 export const STEP_TIMEOUT_MS = 10_000;
 
@@ -26,9 +31,11 @@ export interface DemoEnv extends AsyncDisposable {
   world: World;
   plugin: RunningPlugin;
   timeline: Timeline;
-  services: { notify: DoubleService; oncall: DoubleService };
+  services: { notify: DoubleService; oncall: DoubleService; db: DoubleService };
   /** Creates a request the way a requester role with the guide's annotations would. */
   request(user: string, role: string, services?: string[]): string;
+  /** Creates a request with no routing annotations (Access Monitoring Rules decide). */
+  requestWithout(user: string, role: string): string;
   /** Ids of the requests created so far, oldest first. */
   requestIds(): string[];
 }
@@ -52,10 +59,11 @@ export async function setUpDemo(
     const pd = world.pagerduty;
     const notify = pd.addService({ name: NOTIFY_SERVICE });
     const oncall = pd.addService({ name: ONCALL_SERVICE });
+    const db = pd.addService({ name: DB_SERVICE });
     pd.addUser({ name: "Teleport Bot", email: BOT_EMAIL });
     const bob = pd.addUser({ name: "Bob", email: ONCALL_USER });
     pd.addOnCall({ userId: bob.id, escalationPolicyId: oncall.escalationPolicyId });
-    world.teleport.setReviewer(REVIEWER, ["editor", "demo-role"]);
+    world.teleport.setReviewer(REVIEWER, ["editor", "demo-role", "db-admin"]);
     world.teleport.setReviewer(PLUGIN_USER, ["demo-role"]);
     // Credentials valid for a month (the world's last a day, which the plugin warns about).
     await world.teleport.writeCredentials(PLUGIN_USER, world.dir, { validForMs: 30 * 24 * 3600_000 });
@@ -64,7 +72,7 @@ export async function setUpDemo(
       teleport: world.teleport,
       pagerduty: pd,
       pluginUser: PLUGIN_USER,
-      serviceNames: new Map([notify, oncall].map((s) => [s.id, s.name])),
+      serviceNames: new Map([notify, oncall, db].map((s) => [s.id, s.name])),
       verbose: opts.verbose,
       write: opts.write,
     });
@@ -79,7 +87,7 @@ export async function setUpDemo(
       world,
       plugin,
       timeline,
-      services: { notify, oncall },
+      services: { notify, oncall, db },
       request(user, role, services = []) {
         const id = world.teleport.createRequest({
           user,
@@ -90,6 +98,13 @@ export async function setUpDemo(
             ...(services.length > 0 ? { pagerduty_services: services } : {}),
           },
         });
+        ids.push(id);
+        timeline.track(id);
+        timeline.poll();
+        return id;
+      },
+      requestWithout(user, role) {
+        const id = world.teleport.createRequest({ user, roles: [role], reason: "demo" });
         ids.push(id);
         timeline.track(id);
         timeline.poll();
@@ -169,6 +184,35 @@ export async function playStory(
       world.teleport.getRequest(bob)?.state === "APPROVED";
   }, timeout);
   await resolvedWithNotes(env, bob, ONCALL_USER, timeout);
+  await settle();
+  timeline.poll();
+
+  timeline.note(
+    `\n# an Access Monitoring Rule routes db-admin requests to ${DB_SERVICE}; ${DB_REQUESTER}'s request names no service`,
+  );
+  world.teleport.upsertRule({
+    name: DB_RULE,
+    subjects: ["access_request"],
+    condition: 'access_request.spec.roles.contains("db-admin")',
+    notification: { name: "pagerduty", recipients: [DB_SERVICE] },
+    schedules: {},
+  });
+  timeline.emit(
+    "teleport",
+    `access_monitoring_rule ${DB_RULE} created: db-admin requests notify ${DB_SERVICE}`,
+  );
+  const carol = env.requestWithout(DB_REQUESTER, "db-admin");
+  await step(
+    `incident in ${DB_SERVICE} for ${DB_REQUESTER}'s request ${shortId(carol)}`,
+    () => {
+      const incident = incidentFor(env, carol);
+      return incident?.serviceId === env.services.db.id ? incident : undefined;
+    },
+    timeout,
+  );
+  world.teleport.review(REVIEWER, carol, "APPROVED", "maintenance window");
+  timeline.poll();
+  await resolvedWithNotes(env, carol, DB_REQUESTER, timeout);
   await settle();
   timeline.poll();
 }
