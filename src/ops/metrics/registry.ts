@@ -5,7 +5,7 @@
  *
  * Naming: every metric starts with `teleport_plugin_` and carries a `plugin` label
  * ("pagerduty", "opsgenie"), so one dashboard serves every access plugin (see
- * shared/spec/operations-and-reviews.md §4 for the proposal followed here).
+ * the metric set proposed for Teleport plugins, after tbot's conventions).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CoreCounter, CoreTelemetry } from "../../core/telemetry.ts";
