@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { AccessMonitoringRule } from "../../src/core/types.ts";
 import { eventually } from "../../src/doubles/world.ts";
+import { startOpsgenieWorld } from "../../src/doubles/opsgenie_world.ts";
 import { REVIEWER1, startSuite, type Suite } from "../parity/fixtures.ts";
 
 function rule(name: string, condition: string, recipients: string[]): AccessMonitoringRule {
@@ -101,3 +102,32 @@ Deno.test("two instances agree on the recipients of one request", async () => {
   for (const id of ids) assert.deepEqual(await notified(suite, id, 1), ["Service 1"]);
   assert.equal(suite.world.pagerduty.incidents().length, 20);
 });
+
+for (const api of ["opsgenie", "jsm"] as const) {
+  Deno.test(`[${api}] a rule for "opsgenie" routes a request that names no schedule to the rule's schedule`, async () => {
+    await using world = await startOpsgenieWorld(api, { proxyPublicAddr: "teleport.example.com:443" });
+    const onCall = world.addSchedule("Database On-Call");
+    world.teleport.upsertRule({
+      name: "db",
+      subjects: ["access_request"],
+      condition: 'access_request.spec.roles.contains("db-admin")',
+      notification: { name: "opsgenie", recipients: [onCall] },
+      schedules: {},
+    });
+    // A rule for another plugin never applies.
+    world.teleport.upsertRule(rule("pd-only", 'access_request.spec.roles.contains("db-admin")', ["Other"]));
+    await world.startPlugin();
+    const id = world.teleport.createRequest({
+      user: "carol@example.com",
+      roles: ["db-admin"],
+      reason: "fix",
+    });
+    const alert = await eventually(
+      "the routed alert",
+      () => world.alerts.alerts().find((a) => a.alias === `teleport-access-request/${id}`),
+    );
+    const scheduleRefs = alert.responders.filter((r) => r.type === "schedule").map((r) => r.name ?? r.id);
+    assert.deepEqual(scheduleRefs, [onCall]);
+    assert.deepEqual(world.alerts.violations, []);
+  });
+}
