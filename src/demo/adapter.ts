@@ -4,6 +4,7 @@
  * role adds, how to find the notification of a request, and the calls the plugin made
  * (for the timeline). src/demo/pagerduty.ts and src/demo/opsgenie.ts implement it.
  */
+import type { HttpApiDouble } from "../doubles/http_api_double.ts";
 import type { RecordedRequest } from "../doubles/http_double.ts";
 import type { CredentialPaths, TeleportDouble } from "../doubles/teleport_double.ts";
 import type { RunningPlugin } from "../doubles/world.ts";
@@ -53,8 +54,8 @@ export interface DemoAdapter<W extends DemoWorld = DemoWorld> {
   /** The names of the three targets the story uses. */
   targets: { notify: string; oncall: string; db: string };
   world: W;
-  /** The API double's address, for the opening line. */
-  apiUrl: string;
+  /** The backend's API double (its address, its recorded calls, fault injection). */
+  api: HttpApiDouble;
   calls: CallSource;
   /** A requester role's annotations: where to notify, and (optionally) the on-call targets for approval. */
   annotations(notify: string[], approve: string[]): Record<string, string[]>;

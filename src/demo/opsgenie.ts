@@ -31,7 +31,7 @@ export async function startOpsgenieDemo(oncallUser: string): Promise<DemoAdapter
       targetWord: "schedule",
       targets: { notify: NOTIFY_SCHEDULE, oncall: ONCALL_SCHEDULE, db: DB_SCHEDULE },
       world,
-      apiUrl: og.url,
+      api: og,
       calls: { side: "plugin→opsgenie", requests: og.requests, describe: (r) => describeOpsgenieCall(og, r) },
       annotations: (notify, approve) => ({
         [NOTIFY_SCHEDULES_ANNOTATION]: notify,

@@ -35,7 +35,7 @@ export async function startPagerDutyDemo(oncallUser: string): Promise<DemoAdapte
       targetWord: "service",
       targets: { notify: NOTIFY_SERVICE, oncall: ONCALL_SERVICE, db: DB_SERVICE },
       world,
-      apiUrl: pd.url,
+      api: pd,
       calls: {
         side: "plugin→pagerduty",
         requests: pd.requests,

@@ -84,7 +84,7 @@ export async function setUpDemo(
     timeline.start();
     timeline.emit(
       "demo",
-      `Teleport double on ${world.teleport.addr}, ${backend.product} double at ${backend.apiUrl}`,
+      `Teleport double on ${world.teleport.addr}, ${backend.product} double at ${backend.api.url}`,
     );
     timeline.emit("demo", `temporary files (credentials) in ${world.dir}`);
     world.config.diag.addr = `127.0.0.1:${freeLoopbackPort()}`;
