@@ -1,7 +1,8 @@
 /**
- * The demo's timeline: polls the Teleport double and the backend's API double and turns what they actually received
- * into one readable line per event. Nothing here knows what the story expects;
- * the story waits on the same state separately.
+ * The demo's timeline: polls the Teleport double and the backend's API double and
+ * turns what they actually received into one readable line per event. Nothing here
+ * knows what the story expects; the story waits on the same state separately. The
+ * backend's calls are described by its adapter (src/demo/pagerduty.ts, opsgenie.ts).
  *
  *   0.12s teleport          alice@example.com requested editor (request 3f2a9c1e)
  *   0.31s plugin→pagerduty  incident Q0000A "Access request from alice@example.com" opened in …
