@@ -1,11 +1,12 @@
 /**
  * `--keep`: after the story, leave the doubles and the plugin running, print what a
  * second, separate plugin process needs, and take simple commands on standard input.
+ * PagerDuty only: `--backend opsgenie --keep` is refused.
  */
 import { join } from "node:path";
 import { BOT_EMAIL } from "../doubles/world.ts";
 import { ONCALL_SERVICE, REVIEWER } from "./story.ts";
-import type { DemoEnv } from "./story.ts";
+import type { PagerDutyDemoEnv as DemoEnv } from "./story.ts";
 
 /** A TOML configuration for `deno task start -c <file>` against the running doubles. */
 export function demoConfigToml(env: DemoEnv): string {

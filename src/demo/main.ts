@@ -1,32 +1,45 @@
 /**
- * `deno task demo [--keep] [--verbose]`: the real plugin between an in-process Teleport
- * Auth double (gRPC over mutual TLS) and a PagerDuty REST double, playing the setup
- * guide's story and printing what each side saw. Exit 0 when every step happened,
+ * `deno task demo [--backend pagerduty|opsgenie] [--keep] [--verbose]`: the real plugin
+ * between an in-process Teleport Auth double (gRPC over mutual TLS) and a PagerDuty (or
+ * Opsgenie) REST double, playing the setup guide's story and printing what each side saw. Exit 0 when every step happened,
  * 1 (naming the missing step) otherwise. Nothing is left behind: the temporary
  * directory with the credentials is removed on exit.
  */
 import { setupLogging, shutdownLogging } from "../ops/logging.ts";
 import { printKeepInstructions, readCommands } from "./keep.ts";
-import { type DemoEnv, MissingStep, playStory, setUpDemo } from "./story.ts";
+import { DEMO_BACKENDS, type DemoBackendName } from "./adapter.ts";
+import { type DemoEnv, MissingStep, type PagerDutyDemoEnv, playStory, setUpDemo } from "./story.ts";
 
-const USAGE = `usage: deno task demo [--keep] [--verbose]
+const USAGE = `usage: deno task demo [--backend pagerduty|opsgenie] [--keep] [--verbose]
+  --backend   the alert service the plugin talks to: pagerduty (default) or opsgenie
   --keep      after the story, leave the doubles and the plugin running (prints addresses, the API
-              key and a configuration file; accepts commands on standard input) until Ctrl-C
-  --verbose   also show the plugin's PagerDuty reads (service, user and on-call lookups)`;
+              key and a configuration file; accepts commands on standard input) until Ctrl-C;
+              PagerDuty only
+  --verbose   also show the plugin's reads (service, schedule, user and on-call lookups)`;
 
 interface Flags {
+  backend: DemoBackendName;
   keep: boolean;
   verbose: boolean;
 }
 
 function parseFlags(args: string[]): Flags | string {
-  const flags: Flags = { keep: false, verbose: false };
-  for (const arg of args) {
+  const flags: Flags = { backend: "pagerduty", keep: false, verbose: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
     if (arg === "--keep") flags.keep = true;
     else if (arg === "--verbose" || arg === "-v") flags.verbose = true;
     else if (arg === "--help" || arg === "-h") return "";
-    else return `unknown argument ${JSON.stringify(arg)}`;
+    else if (arg === "--backend" || arg.startsWith("--backend=")) {
+      const value = arg === "--backend" ? args[++i] : arg.slice("--backend=".length);
+      const backend = DEMO_BACKENDS.find((b) => b === value);
+      if (!backend) {
+        return `--backend must be one of ${DEMO_BACKENDS.join(", ")}, not ${JSON.stringify(value ?? "")}`;
+      }
+      flags.backend = backend;
+    } else return `unknown argument ${JSON.stringify(arg)}`;
   }
+  if (flags.keep && flags.backend !== "pagerduty") return `--keep works with --backend pagerduty only`;
   return flags;
 }
 
@@ -38,14 +51,17 @@ async function main(args: string[]): Promise<number> {
   }
   // Warnings and errors only, on stderr, so the timeline on stdout stays readable.
   await setupLogging({ output: "stderr", severity: "warn", format: "text" });
-  console.log("teleport-pagerduty demo: the real plugin between a Teleport double and a PagerDuty double");
+  const product = flags.backend === "opsgenie" ? "an Opsgenie" : "a PagerDuty";
+  console.log(
+    `teleport-${flags.backend} demo: the real plugin between a Teleport double and ${product} double`,
+  );
   let env: DemoEnv | undefined;
   let code = 0;
   try {
-    env = await setUpDemo({ verbose: flags.verbose });
+    env = await setUpDemo({ verbose: flags.verbose, backend: flags.backend });
     await playStory(env);
     console.log(`\nall steps happened in ${env.timeline.elapsed().toFixed(2)} s`);
-    if (flags.keep) await keepRunning(env);
+    if (flags.keep) await keepRunning(env as PagerDutyDemoEnv);
   } catch (err) {
     code = 1;
     env?.timeline.poll();
@@ -72,16 +88,11 @@ function describeState(env: DemoEnv): void {
     const r = env.world.teleport.getRequest(id);
     console.log(`  teleport   request ${id}: ${r ? `${r.state}, ${r.reviews.length} review(s)` : "deleted"}`);
   }
-  for (const i of env.world.pagerduty.incidents()) {
-    console.log(`  pagerduty  incident ${i.id} ${i.status}, ${i.notes.length} note(s), key ${i.incidentKey}`);
-  }
-  for (const v of env.world.pagerduty.violations) {
-    console.log(`  pagerduty  contract violation: ${v.method} ${v.path}: ${v.problem}`);
-  }
+  for (const line of env.backend.describeState()) console.log(line);
 }
 
 /** Until SIGINT/SIGTERM: print instructions, follow the timeline, run stdin commands. */
-async function keepRunning(env: DemoEnv): Promise<void> {
+async function keepRunning(env: PagerDutyDemoEnv): Promise<void> {
   await printKeepInstructions(env);
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -1,29 +1,30 @@
 /**
- * The demo's timeline: polls both doubles and turns what they actually received
- * into one readable line per event. Nothing here knows what the story expects;
- * the story waits on the same state separately.
+ * The demo's timeline: polls the Teleport double and the backend's API double and
+ * turns what they actually received into one readable line per event. Nothing here
+ * knows what the story expects; the story waits on the same state separately. The
+ * backend's calls are described by its adapter (src/demo/pagerduty.ts, opsgenie.ts).
  *
  *   0.12s teleport          alice@example.com requested editor (request 3f2a9c1e)
  *   0.31s plugin→pagerduty  incident Q0000A "Access request from alice@example.com" opened in …
  */
-import type { PagerDutyDouble, RecordedRequest } from "../doubles/pagerduty_double.ts";
+import type { RecordedRequest } from "../doubles/http_double.ts";
 import type { TeleportDouble } from "../doubles/teleport_double.ts";
 import type { AccessRequest } from "../core/types.ts";
+import type { CallSource } from "./adapter.ts";
 
-export type Side = "teleport" | "plugin→teleport" | "plugin→pagerduty" | "demo";
+/** "teleport", "plugin→teleport", "demo", or the backend's side (e.g. "plugin→pagerduty"). */
+export type Side = string;
 
 const SIDE_WIDTH = "plugin→pagerduty".length;
-const INCIDENT_KEY_PREFIX = "teleport-access-request/";
 const POLL_MS = 10;
 
 export interface TimelineOptions {
   teleport: TeleportDouble;
-  pagerduty: PagerDutyDouble;
+  /** The backend's API double's calls. */
+  calls: CallSource;
   /** The Teleport user the plugin runs as: its reviews are the plugin's. */
   pluginUser: string;
-  /** PagerDuty service ids → names (the double's API has no lookup for the demo). */
-  serviceNames: Map<string, string>;
-  /** Also show PagerDuty reads (service, user and on-call lookups). */
+  /** Also show the backend reads (service, user, schedule and on-call lookups). */
   verbose?: boolean;
   write?: (line: string) => void;
 }
@@ -44,7 +45,7 @@ export class Timeline {
   readonly #opts: TimelineOptions;
   readonly #write: (line: string) => void;
   readonly #tracked = new Map<string, TrackedRequest>();
-  #pdCursor = 0;
+  #cursor = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(opts: TimelineOptions) {
@@ -89,9 +90,9 @@ export class Timeline {
 
   /** Reads both doubles once and emits a line for everything new. */
   poll(): void {
-    // PagerDuty first: the story polls right after each of its own actions, so a
+    // The backend first: the story polls right after each of its own actions, so a
     // Teleport change shows before the plugin calls it causes.
-    this.#pollPagerDuty();
+    this.#pollCalls();
     for (const [id, tracked] of this.#tracked) this.#pollRequest(id, tracked);
   }
 
@@ -121,13 +122,13 @@ export class Timeline {
     tracked.state = request.state;
   }
 
-  #pollPagerDuty(): void {
-    const requests = this.#opts.pagerduty.requests;
+  #pollCalls(): void {
+    const { requests, side } = this.#opts.calls;
     // In arrival order; stop at the first call still in flight (status 0).
-    while (this.#pdCursor < requests.length && requests[this.#pdCursor].status !== 0) {
-      const line = this.#describeCall(requests[this.#pdCursor]);
-      if (line) this.emit("plugin→pagerduty", line);
-      this.#pdCursor++;
+    while (this.#cursor < requests.length && requests[this.#cursor].status !== 0) {
+      const line = this.#describeCall(requests[this.#cursor]);
+      if (line) this.emit(side, line);
+      this.#cursor++;
     }
   }
 
@@ -138,29 +139,7 @@ export class Timeline {
       return `GET ${r.path}${r.rawQuery ? `?${decodeURIComponent(r.rawQuery)}` : ""} → ${r.status}`;
     }
     if (failed) return `${r.method} ${r.path} → ${r.status} (the plugin retries)`;
-    const body = (r.body ?? {}) as Record<string, Record<string, unknown> | undefined>;
-    if (r.method === "POST" && r.path === "/incidents") {
-      const incident = body.incident ?? {};
-      const key = typeof incident.incident_key === "string" ? incident.incident_key : "";
-      const created = this.#opts.pagerduty.incidents().find((i) => i.incidentKey === key);
-      const service = (incident.service as { id?: string } | undefined)?.id ?? "";
-      const forRequest = key.startsWith(INCIDENT_KEY_PREFIX)
-        ? ` for request ${shortId(key.slice(INCIDENT_KEY_PREFIX.length))}`
-        : "";
-      return `incident ${created?.id ?? "?"} "${incident.title}" opened in ${
-        this.#opts.serviceNames.get(service) ?? service
-      }${forRequest}`;
-    }
-    const note = r.path.match(/^\/incidents\/([^/]+)\/notes$/);
-    if (r.method === "POST" && note) {
-      return `note on ${note[1]}: ${describeNote(String(body.note?.content ?? ""))}`;
-    }
-    const update = r.path.match(/^\/incidents\/([^/]+)$/);
-    if (r.method === "PUT" && update) {
-      const status = body.incident?.status;
-      return status === "resolved" ? `incident ${update[1]} resolved` : `incident ${update[1]} updated`;
-    }
-    return `${r.method} ${r.path} → ${r.status}`;
+    return this.#opts.calls.describe(r) ?? `${r.method} ${r.path} → ${r.status}`;
   }
 }
 
@@ -174,7 +153,7 @@ function describeNewRequest(request: AccessRequest): string {
 }
 
 /** The plugin's review and resolution notes in short; any other note quoted on one line. */
-function describeNote(content: string): string {
+export function describeNote(content: string): string {
   const review = content.match(
     /^(\S+) reviewed the request at [^\n]*\nResolution: (\w+)\.\n?(?:Reason: ([^]*?)\.?)?$/,
   );

@@ -119,6 +119,86 @@ async function assertStoryRun(res: { code: number; stdout: string; stderr: strin
   assert.equal(await pathExists(dir), false, `${dir} left behind`);
 }
 
+Deno.test("`deno task demo --backend opsgenie` plays the same three acts with the Opsgenie double", async () => {
+  const res = await run(DENO, ["task", "--quiet", "demo", "--backend", "opsgenie"], { cwd: ROOT });
+  try {
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert(!/NotCapable|Requires \w+ access/.test(res.stderr), res.stderr);
+    const out = res.stdout;
+    assertIncludes(out, "between a Teleport double and an Opsgenie double");
+    const events = out.split("\n").filter((l) => /^\s*\d+\.\d\ds /.test(l));
+    for (const line of events) {
+      assert.match(line, /^\s*\d+\.\d\ds (teleport|plugin→teleport|plugin→opsgenie|demo)\s/);
+    }
+    assert(!events.some((l) => l.includes("plugin→pagerduty")), out);
+    const at = (part: string) => out.indexOf(part);
+
+    /** One act: the request, its alert (to `schedule`), the notes after the approval, then the close. */
+    const act = (user: string, role: string, schedule: string, approvedBy: RegExp): void => {
+      const request = out.match(new RegExp(`teleport\\s+${user} requested ${role} \\(request (\\w+)`));
+      assert(request, out);
+      const alert = out.match(
+        new RegExp(
+          `plugin→opsgenie\\s+alert (#\\d+) "Access request from ${user}" created for schedule ${schedule} for request ${
+            request[1]
+          }`,
+        ),
+      );
+      assert(alert, out);
+      const a = alert[1];
+      assert.match(out, new RegExp(`${approvedBy.source} request ${request[1]}`));
+      assertIncludes(out, `request ${request[1]} is now APPROVED`);
+      assert(at(`alert ${a} "`) < at(`note on ${a}: review by`), out);
+      assert(at(`note on ${a}: review by`) < at(`note on ${a}: resolution: approved`), out);
+      assert(at(`note on ${a}: resolution: approved`) < at(`alert ${a} closed`), out);
+    };
+
+    // Alice: notify-services only; a human approves.
+    assertIncludes(out, "teleport.dev/notify-services=Teleport Notifications)");
+    act(
+      "alice@example\\.com",
+      "editor",
+      "Teleport Notifications",
+      /teleport\s+reviewer@example\.com approved/,
+    );
+    // Bob: teleport.dev/schedules names the schedule he is on call in; the plugin approves.
+    assertIncludes(out, "teleport.dev/schedules=Platform On-Call)");
+    act("bob@example\\.com", "demo-role", "Teleport Notifications", /plugin→teleport\s+plugin approved/);
+    assert.match(
+      out,
+      /plugin approved request \w+: "Access requested by user bob@example\.com who is on call/,
+    );
+    // Carol: no annotations; the Access Monitoring Rule (notification "opsgenie") routes her request.
+    assertIncludes(out, "carol@example.com's request names no schedule");
+    assertIncludes(out, "access_monitoring_rule db-admin-requests created");
+    act("carol@example\\.com", "db-admin", "Database On-Call", /teleport\s+reviewer@example\.com approved/);
+    assert(at("alice@example.com requested") < at("bob@example.com requested"));
+    assert(at("bob@example.com requested") < at("carol@example.com requested"));
+
+    assertIncludes(out, "all steps happened in");
+    const dir = announcedDir(out);
+    assertIncludes(out, `removed ${dir}`);
+    assert.equal(await pathExists(dir), false, `${dir} left behind`);
+  } finally {
+    await removeLeftovers(res.stdout);
+  }
+});
+
+Deno.test("`demo` refuses an unknown --backend, and --keep with opsgenie, in one line with exit 2", async () => {
+  for (
+    const [args, problem] of [
+      [["--backend", "jsm"], '--backend must be one of pagerduty, opsgenie, not "jsm"'],
+      [["--backend"], '--backend must be one of pagerduty, opsgenie, not ""'],
+      [["--backend=opsgenie", "--keep"], "--keep works with --backend pagerduty only"],
+    ]
+  ) {
+    const res = await run(DENO, ["task", "--quiet", "demo", ...args], { cwd: ROOT });
+    assert.equal(res.code, 2, `${args}: ${res.stdout}\n${res.stderr}`);
+    assert.equal(res.stdout.split("\n")[0], problem);
+    assertIncludes(res.stdout, "usage: deno task demo [--backend pagerduty|opsgenie]");
+  }
+});
+
 Deno.test("`demo --keep` keeps running, prints the config and addresses, takes commands, cleans up on SIGINT", async () => {
   const { env, args } = taskCommand();
   const child = new Deno.Command(DENO, {
@@ -185,31 +265,40 @@ Deno.test("`demo --keep` keeps running, prints the config and addresses, takes c
   }
 });
 
-Deno.test("a step that does not happen is reported by name (MissingStep) and the world is cleaned up", async () => {
-  // Logging left unconfigured: the plugin's retry errors are expected here.
-  await shutdownLogging();
-  const lines: string[] = [];
-  const env = await setUpDemo({ write: (line) => lines.push(line) });
-  const dir = env.world.dir;
-  try {
-    // PagerDuty refuses every incident: the first step cannot happen.
-    env.world.pagerduty.inject5xx({ method: "POST", pathPrefix: "/incidents" }, 503);
-    await assert.rejects(
-      () => playStory(env, { stepTimeoutMs: 1_000 }),
-      (err: Error) => {
-        assert(err instanceof MissingStep, String(err));
-        assert.match(
-          err.message,
-          /^incident for alice@example\.com's request \w+ did not happen within 1 s$/,
-        );
-        return true;
-      },
-    );
-    env.timeline.poll();
-    env.world.pagerduty.clearFaults(); // lets the plugin's retry finish, so it stops quickly
-    assert(lines.some((l) => /plugin→pagerduty\s+POST \/incidents → 503/.test(l)), lines.join("\n"));
-  } finally {
-    await env[Symbol.asyncDispose]();
-  }
-  assert.equal(await pathExists(dir), false);
-});
+for (
+  const [backend, pathPrefix, noun] of [
+    ["pagerduty", "/incidents", "incident"],
+    ["opsgenie", "/v2/alerts", "alert"],
+  ] as const
+) {
+  Deno.test(`${backend}: a step that does not happen is reported by name (MissingStep) and the world is cleaned up`, async () => {
+    // Logging left unconfigured: the plugin's retry errors are expected here.
+    await shutdownLogging();
+    const lines: string[] = [];
+    const env = await setUpDemo({ backend, write: (line) => lines.push(line) });
+    const api = env.backend.api;
+    const dir = env.world.dir;
+    try {
+      // The API refuses every incident (alert): the first step cannot happen.
+      api.inject5xx({ method: "POST", pathPrefix }, 503);
+      await assert.rejects(
+        () => playStory(env, { stepTimeoutMs: 1_000 }),
+        (err: Error) => {
+          assert(err instanceof MissingStep, String(err));
+          assert.match(
+            err.message,
+            new RegExp(`^${noun} for alice@example\\.com's request \\w+ did not happen within 1 s$`),
+          );
+          return true;
+        },
+      );
+      env.timeline.poll();
+      api.clearFaults(); // lets the plugin's retry finish, so it stops quickly
+      const refusedLine = new RegExp(`plugin→${backend}\\s+POST ${pathPrefix} → 503`);
+      assert(lines.some((l) => refusedLine.test(l)), lines.join("\n"));
+    } finally {
+      await env[Symbol.asyncDispose]();
+    }
+    assert.equal(await pathExists(dir), false);
+  });
+}
