@@ -11,7 +11,7 @@ import type { RecordedRequest } from "../src/doubles/http_double.ts";
 import { OpsgenieDouble } from "../src/doubles/opsgenie_double.ts";
 import { startOpsgenieWorld } from "../src/doubles/opsgenie_world.ts";
 import type { NewRequest, TeleportDouble } from "../src/doubles/teleport_double.ts";
-import { PLUGIN_USER, type RunningPlugin } from "../src/doubles/world.ts";
+import { PLUGIN_USER, type RunningPlugin, type World } from "../src/doubles/world.ts";
 import {
   NOTIFY_SERVICE,
   OPSGENIE_COMMAND,
@@ -24,6 +24,9 @@ import {
   writeOpsgenieProcessConfig,
   writeProcessConfig,
 } from "./lib.ts";
+
+/** What an in-process instance may override of the world's quick timings. */
+export type PluginOptions = Parameters<World["startPlugin"]>[0];
 
 export const BACKENDS = ["pagerduty", "opsgenie"] as const;
 export type BackendName = typeof BACKENDS[number];
@@ -54,8 +57,8 @@ export interface BenchBackend extends AsyncDisposable {
   extraFigures(): Record<string, number>;
   /** The plugin data namespace the plugin keeps its state under. */
   pluginName: string;
-  /** Starts a plugin instance in process (the world's quick timings). */
-  startPlugin(): Promise<RunningPlugin>;
+  /** Starts a plugin instance in process (the world's quick timings, but for `options`). */
+  startPlugin(options?: PluginOptions): Promise<RunningPlugin>;
   /** Sets the client-side limit of instances started from now on. */
   setClientRateLimit(perMinute: number): void;
   /** Whether a recorded API call is an accepted create of an incident or alert. */
@@ -101,7 +104,7 @@ async function pagerduty(): Promise<BenchBackend> {
     keyOf: incidentKey,
     extraFigures: () => ({}),
     pluginName: "pagerduty",
-    startPlugin: () => world.startPlugin(),
+    startPlugin: (options) => world.startPlugin(options),
     setClientRateLimit: (perMinute) => world.config.pagerduty.rateLimitPerMinute = perMinute,
     isCreate: (r) => r.method === "POST" && r.path === "/incidents" && r.status === 201,
     callsPerCreate: 1,
@@ -142,7 +145,7 @@ async function opsgenie(): Promise<BenchBackend> {
     // A create repeated after an interrupted pass, folded by Opsgenie into the open alert (same alias).
     extraFigures: () => ({ creates_folded_by_alias: alerts().filter((a) => a.count > 1).length }),
     pluginName: "opsgenie",
-    startPlugin: () => world.startPlugin(),
+    startPlugin: (options) => world.startPlugin(options),
     setClientRateLimit: (perMinute) => world.config.opsgenie.rateLimitPerMinute = perMinute,
     isCreate: (r) => r.method === "POST" && r.path === "/v2/alerts" && r.status === 202,
     // The create, then one read of its request status (Opsgenie processes writes asynchronously).
