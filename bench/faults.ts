@@ -1,30 +1,25 @@
 /**
- * Fault run: 1,000 requests handled by 3 plugin processes (the release command line)
- * while a script injects 20 graceful Teleport restarts, 20 abrupt watch-stream drops,
- * 10 SIGKILLs of a plugin process (restarted 1 s later, as systemd would), a 60 s
- * PagerDuty 503 outage and 429 storms. A fraction of the requests is reviewed,
- * approved, denied or deleted so that notes and resolutions are exercised.
+ * Fault run: 1,000 requests handled by 3 plugin processes (the release command line of
+ * teleport-pagerduty, or of teleport-opsgenie with `--backend opsgenie`) while a script
+ * injects 20 graceful Teleport restarts, 20 abrupt watch-stream drops, 10 SIGKILLs of a
+ * plugin process (restarted 1 s later, as systemd would), a 60 s backend 503 outage and
+ * 429 storms. A fraction of the requests is reviewed, approved, denied or deleted so that
+ * notes and resolutions (PagerDuty) or closes (Opsgenie) are exercised.
  *
- * Prints incidents lost / duplicated, notes lost / duplicated, resolutions lost, the
- * time to drain after the last fault, and the plugin processes that died on their own
- * (134/139 = the Deno nghttp2 GOAWAY abort, docs/deno-http2.md).
+ * Prints incidents (alerts) lost / duplicated, notes lost / duplicated, resolutions
+ * (closes) lost, the time to drain after the last fault, Teleport RPCs per request, and
+ * the plugin processes that died on their own (134/139 = the Deno nghttp2 GOAWAY abort,
+ * docs/deno-http2.md).
  *
  * The plugin's lease TTL is 60 s (the release default): work a killed instance held
  * waits for its lease to expire before a peer takes it over. That shows in the drain
  * time; it is not tuned away here.
  *
- *   deno run -A bench/faults.ts [--smoke] [--seed N]      (plugin logs: BENCH_LOG_DIR or a temp dir)
+ *   deno run -A bench/faults.ts [--smoke] [--seed N] [--backend pagerduty|opsgenie]
+ *   (plugin logs: BENCH_LOG_DIR or a temp dir)
  */
-import { incidentKey } from "../src/backends/pagerduty/client.ts";
-import {
-  IncidentLog,
-  NOTIFY_SERVICE,
-  REVIEWER,
-  sleep,
-  startBenchWorld,
-  waitUntil,
-  writeProcessConfig,
-} from "./lib.ts";
+import { backendArg, startBackend } from "./backends.ts";
+import { NOTIFY_SERVICE, REVIEWER, sleep, sum, waitUntil } from "./lib.ts";
 import { isSmoke, Report, round } from "./report.ts";
 import { Fleet } from "./fleet.ts";
 import { prng } from "../tests/fakes/prng.ts";
@@ -94,26 +89,26 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const seed = seedArg >= 0 ? Number(Deno.args[seedArg + 1]) : Date.now() % 1_000_000;
   const random = prng(seed);
   const report = new Report("faults", { smoke });
-  report.note(`seed ${seed}`);
+  await using backend = await startBackend(backendArg());
+  report.note(`seed ${seed}; backend ${backend.name}`);
   const logDir = Deno.env.get("BENCH_LOG_DIR") ?? await Deno.makeTempDir({ prefix: "bench-faults-logs-" });
   await Deno.mkdir(logDir, { recursive: true });
 
-  await using bench = await startBenchWorld();
-  const { world } = bench;
-  const pd = world.pagerduty;
-  const teleport = world.teleport;
-  const config = await writeProcessConfig(world, "faults", { rateLimitPerMinute: 60_000, severity: "INFO" });
+  const { api, teleport, noun } = backend;
+  const closing = backend.name === "pagerduty" ? "resolutions" : "closes";
+  const config = await backend.writeConfig("faults", { rateLimitPerMinute: 60_000, severity: "INFO" });
 
   // ---- the fleet ------------------------------------------------------------------------
-  const fleet = new Fleet(config, logDir, report);
+  const fleet = new Fleet(config, logDir, report, backend.command);
   const spawn = (slot: number) => fleet.spawn(slot);
   for (let slot = 0; slot < plan.instances; slot++) spawn(slot);
   await fleet.ready();
   report.progress(`${plan.instances} plugin processes ready; logs in ${logDir}`);
 
-  const log = new IncidentLog(pd);
-  const warm = bench.notifyRequest();
-  await waitUntil("warm-up incident", () => log.update().has(warm), 30_000);
+  const opened = (records: ReturnType<typeof backend.records>, id: string) =>
+    (records.get(backend.keyOf(id))?.length ?? 0) > 0;
+  const warm = backend.notifyRequest();
+  await waitUntil(`warm-up ${noun}`, () => opened(backend.records(), warm), 30_000);
 
   // ---- the fault schedule ---------------------------------------------------------------
   type Fault = { atS: number; kind: "graceful" | "drop" | "kill" | "outage" | "storm"; forS?: number };
@@ -160,11 +155,11 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
           break;
         }
         case "outage":
-          report.progress(`PagerDuty 503 outage for ${fault.forS} s`);
-          pd.inject5xx({ forMs: fault.forS! * 1000 }, 503);
+          report.progress(`${backend.name} 503 outage for ${fault.forS} s`);
+          api.inject5xx({ forMs: fault.forS! * 1000 }, 503);
           break;
         case "storm":
-          pd.inject429({ forMs: fault.forS! * 1000 }, { retryAfterSeconds: 1 });
+          api.inject429({ forMs: fault.forS! * 1000 }, { retryAfterSeconds: 1 });
           break;
       }
     }
@@ -188,7 +183,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       const action = actionFor(i);
-      const id = bench.notifyRequest({
+      const id = backend.notifyRequest({
         user: `requester-${i}@example.com`,
         thresholds: action === "review-only" ? { approve: 2, deny: 2 } : undefined,
       });
@@ -202,9 +197,9 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   const applyErrors: string[] = [];
   const applyLoop = (async () => {
     while (creating || toApply.size > 0) {
-      log.update();
+      const records = backend.records();
       for (const id of toApply) {
-        if (!log.has(id) || performance.now() - createdAt.get(id)! < 2_000) continue;
+        if (!opened(records, id) || performance.now() - createdAt.get(id)! < 2_000) continue;
         toApply.delete(id);
         try {
           const action = actions.get(id)!;
@@ -227,7 +222,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     resolution: action === "approve" || action === "deny" || action === "delete" ? 1 : 0,
   });
   const check = () => {
-    const byKey = Map.groupBy(pd.incidents(), (i) => i.incidentKey ?? "");
+    const byKey = backend.records();
     const r = {
       incidents_lost: 0,
       incidents_duplicated: 0,
@@ -239,13 +234,13 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     };
     for (const id of ids) {
       const action = actions.get(id)!;
-      const incidents = byKey.get(incidentKey(id)) ?? [];
+      const incidents = byKey.get(backend.keyOf(id)) ?? [];
       if (incidents.length === 0) {
         r.incidents_lost++;
         continue;
       }
       r.incidents_duplicated += incidents.length - 1;
-      const notes = incidents.flatMap((i) => i.notes.map((n) => n.content));
+      const notes = incidents.flatMap((i) => i.notes);
       const want = expectedNotes(action);
       const applied = !toApply.has(id);
       const got = {
@@ -257,7 +252,7 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
         if (got[kind] < expected) r.notes_lost += expected - got[kind];
         if (got[kind] > want[kind]) r.notes_duplicated += got[kind] - want[kind];
       }
-      const resolved = incidents.some((i) => i.status === "resolved");
+      const resolved = incidents.some((i) => i.closed);
       if (want.resolution && applied && !resolved) r.resolutions_lost++;
       if (!want.resolution && resolved) r.wrongly_resolved++;
     }
@@ -302,20 +297,23 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
   await applyLoop;
   const final = check();
   await fleet.kill();
-  const status429 = pd.requests.filter((r) => r.status === 429).length;
-  const status503 = pd.requests.filter((r) => r.status === 503).length;
+  const status429 = api.requests.filter((r) => r.status === 429).length;
+  const status503 = api.requests.filter((r) => r.status === 503).length;
+  // Every request of the run plus the warm-up one.
+  const rpcsPerRequest = round(sum(Object.values(teleport.calls)) / (plan.requests + 1), 1);
 
   const figures = {
     seed,
+    backend: backend.name,
     requests: plan.requests,
     instances: plan.instances,
     faults: counts,
-    incidents_lost: final.incidents_lost,
-    incidents_duplicated: final.incidents_duplicated,
+    [`${noun}s_lost`]: final.incidents_lost,
+    [`${noun}s_duplicated`]: final.incidents_duplicated,
     notes_lost: final.notes_lost,
     notes_duplicated: final.notes_duplicated,
-    resolutions_lost: final.resolutions_lost,
-    wrongly_resolved: final.wrongly_resolved,
+    [`${closing}_lost`]: final.resolutions_lost,
+    [`wrongly_${closing === "closes" ? "closed" : "resolved"}`]: final.wrongly_resolved,
     actions_not_applied: final.actions_pending,
     drained: drainedAtS !== undefined,
     last_fault_s: round(lastFaultS, 1),
@@ -323,35 +321,40 @@ export async function main(smoke = isSmoke()): Promise<Record<string, unknown>> 
     processes_spawned: fleet.spawned,
     processes_died_on_their_own: fleet.deaths.length,
     deaths: fleet.deaths.map((d) => `plugin-${d.slot}: ${d.exit}`),
-    pd_429s: status429,
-    pd_503s: status503,
-    pd_calls: pd.requests.length,
+    api_429s: status429,
+    api_503s: status503,
+    api_calls: api.requests.length,
+    api_violations: api.violations.length,
+    ...backend.extraFigures(),
     teleport_rpcs: { ...teleport.calls },
+    teleport_rpcs_per_request: rpcsPerRequest,
     apply_errors: applyErrors.length,
     log_dir: logDir,
   };
   report.table(
-    `Fault run: ${plan.requests} requests, ${plan.instances} plugin processes`,
+    `Fault run (${backend.name}): ${plan.requests} requests, ${plan.instances} plugin processes`,
     ["figure", "value"],
     [
       ["faults injected", Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")],
-      ["incidents lost", figures.incidents_lost],
-      ["incidents duplicated", figures.incidents_duplicated],
+      [`${noun}s lost`, final.incidents_lost],
+      [`${noun}s duplicated`, final.incidents_duplicated],
       ["notes lost", figures.notes_lost],
       ["notes duplicated", figures.notes_duplicated],
-      ["resolutions lost", figures.resolutions_lost],
-      ["resolved but should not be", figures.wrongly_resolved],
+      [`${closing} lost`, final.resolutions_lost],
+      [`${closing === "closes" ? "closed" : "resolved"} but should not be`, final.wrongly_resolved],
       ["drained", figures.drained],
       ["time to drain after the last fault (s)", figures.drain_after_last_fault_s],
       ["plugin processes died on their own", `${fleet.deaths.length} of ${fleet.spawned} spawned`],
-      ["429 / 503 responses served", `${status429} / ${status503}`],
+      ["429 / 503 responses served", `${status429} / ${status503} (${api.requests.length} calls)`],
+      ["contract violations", api.violations.length],
+      ["Teleport RPCs per request", rpcsPerRequest],
     ],
   );
   if (fleet.deaths.length) report.note(`deaths: ${figures.deaths.join("; ")}`);
   if (applyErrors.length) {
     report.note(`review/resolve errors (${applyErrors.length}): ${applyErrors.slice(0, 3).join("; ")}`);
   }
-  report.note(`service: ${NOTIFY_SERVICE}; plugin logs: ${logDir}`);
+  report.note(`notified: ${NOTIFY_SERVICE}; plugin logs: ${logDir}`);
   report.finish(figures);
   return figures;
 }

@@ -3,7 +3,7 @@
  * is recorded and started again 1 s later; the ones the bench kills on purpose are not.
  */
 import { join } from "node:path";
-import { describeExit, PluginProcess, sleep } from "./lib.ts";
+import { describeExit, PAGERDUTY_COMMAND, type PluginCommand, PluginProcess, sleep } from "./lib.ts";
 import type { Report } from "./report.ts";
 
 export class Fleet {
@@ -18,6 +18,7 @@ export class Fleet {
     private readonly configPath: string,
     private readonly logDir: string,
     private readonly report: Report,
+    private readonly command: PluginCommand = PAGERDUTY_COMMAND,
   ) {}
 
   /** Starts (or replaces) the process of `slot`. */
@@ -26,6 +27,7 @@ export class Fleet {
       `plugin-${slot}`,
       this.configPath,
       join(this.logDir, `plugin-${slot}.log`),
+      this.command,
     );
     this.spawned++;
     this.procs[slot] = proc;

@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import { incidentKey } from "../src/backends/pagerduty/client.ts";
 import { permissionFlags } from "../scripts/permission_flags.ts";
 import type { DoubleService, PagerDutyDouble } from "../src/doubles/pagerduty_double.ts";
-import type { NewRequest } from "../src/doubles/teleport_double.ts";
+import type { CredentialPaths, NewRequest } from "../src/doubles/teleport_double.ts";
 import { BOT_EMAIL, PLUGIN_USER, startWorld, type World } from "../src/doubles/world.ts";
+import type { OpsgenieWorld } from "../src/doubles/opsgenie_world.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const NOTIFY_SERVICE = "Teleport Notifications";
@@ -137,36 +138,84 @@ export interface ProcessConfigOptions {
   severity?: "INFO" | "WARN" | "DEBUG" | "ERROR";
 }
 
-/** Writes a TOML config for a plugin process pointing at the world's doubles. */
-export async function writeProcessConfig(
-  world: World,
-  name: string,
-  options: ProcessConfigOptions = {},
-): Promise<string> {
-  const c = world.credentials;
+/** The world's Teleport double and the plugin identity, as a `[teleport]` table. */
+function teleportToml(addr: string, c: CredentialPaths): string {
   const q = JSON.stringify;
-  const toml = `[teleport]
-addr = ${q(world.teleport.addr)}
+  return `[teleport]
+addr = ${q(addr)}
 client_key = ${q(c.clientKey)}
 client_crt = ${q(c.clientCrt)}
 root_cas = ${q(c.rootCas)}
+`;
+}
 
-[pagerduty]
-api_key = ${q(world.pagerduty.apiKey)}
-user_email = ${q(BOT_EMAIL)}
-api_endpoint = ${q(world.pagerduty.url)}
-rate_limit_per_minute = ${options.rateLimitPerMinute ?? 60_000}
-
+/** Writes `<dir>/<name>.toml`: `[teleport]`, the backend's table, and `[log]`. */
+async function writeToml(
+  dir: string,
+  name: string,
+  teleportTable: string,
+  backendTable: string,
+  options: ProcessConfigOptions,
+): Promise<string> {
+  const toml = `${teleportTable}
+${backendTable}
 [log]
 output = "stderr"
-severity = ${q(options.severity ?? "INFO")}
+severity = ${JSON.stringify(options.severity ?? "INFO")}
 `;
-  const path = join(world.dir, `${name}.toml`);
+  const path = join(dir, `${name}.toml`);
   await Deno.writeTextFile(path, toml);
   return path;
 }
 
-/** One `deno run <release flags> src/main.ts start -c FILE` process. */
+/** Writes a TOML config for a teleport-pagerduty process pointing at the world's doubles. */
+export function writeProcessConfig(
+  world: World,
+  name: string,
+  options: ProcessConfigOptions = {},
+): Promise<string> {
+  const q = JSON.stringify;
+  const pagerduty = `[pagerduty]
+api_key = ${q(world.pagerduty.apiKey)}
+user_email = ${q(BOT_EMAIL)}
+api_endpoint = ${q(world.pagerduty.url)}
+rate_limit_per_minute = ${options.rateLimitPerMinute ?? 60_000}
+`;
+  return writeToml(world.dir, name, teleportToml(world.teleport.addr, world.credentials), pagerduty, options);
+}
+
+/** Writes a TOML config for a teleport-opsgenie process pointing at the world's doubles (Opsgenie's API). */
+export function writeOpsgenieProcessConfig(
+  world: OpsgenieWorld,
+  name: string,
+  apiKey: string,
+  options: ProcessConfigOptions = {},
+): Promise<string> {
+  const q = JSON.stringify;
+  const opsgenie = `[opsgenie]
+api_key = ${q(apiKey)}
+api_endpoint = ${q(world.alerts.url)}
+rate_limit_per_minute = ${options.rateLimitPerMinute ?? 60_000}
+`;
+  return writeToml(world.dir, name, teleportToml(world.teleport.addr, world.credentials), opsgenie, options);
+}
+
+/** Which program a plugin process runs, under which deno.json permission set. */
+export interface PluginCommand {
+  program: string;
+  permissionSet: string;
+}
+
+/** teleport-pagerduty's release command line. */
+export const PAGERDUTY_COMMAND: PluginCommand = { program: "src/main.ts", permissionSet: "plugin" };
+
+/** teleport-opsgenie's release command line. */
+export const OPSGENIE_COMMAND: PluginCommand = {
+  program: "src/main_opsgenie.ts",
+  permissionSet: "plugin-opsgenie",
+};
+
+/** One `deno run <release flags> <program> start -c FILE` process (teleport-pagerduty unless told). */
 export class PluginProcess {
   readonly child: Deno.ChildProcess;
   readonly pid: number;
@@ -180,11 +229,16 @@ export class PluginProcess {
   errorLines = 0;
   #markReady!: (at: number) => void;
 
-  constructor(readonly label: string, configPath: string, logPath?: string) {
+  constructor(
+    readonly label: string,
+    configPath: string,
+    logPath?: string,
+    command: PluginCommand = PAGERDUTY_COMMAND,
+  ) {
     const args = [
       "run",
-      ...permissionFlags(join(REPO_ROOT, "deno.json")),
-      "src/main.ts",
+      ...permissionFlags(join(REPO_ROOT, "deno.json"), command.permissionSet),
+      command.program,
       "start",
       "-c",
       configPath,

@@ -25,11 +25,11 @@ async function logTails(dir: string, lines = 30): Promise<string> {
   return tails.filter((t) => t !== "").join("\n");
 }
 
-async function runSmoke(file: string): Promise<Record<string, unknown>> {
+async function runSmoke(file: string, extraArgs: readonly string[] = []): Promise<Record<string, unknown>> {
   // The benchmark's worlds (credentials, logs) go to a directory of ours, removed even if it crashes.
   await using tmp = await tempDir("bench-smoke-");
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...FLAGS, file, "--smoke"],
+    args: ["run", ...FLAGS, file, "--smoke", ...extraArgs],
     cwd: ROOT,
     env: { DENO_NO_UPDATE_CHECK: "1", BENCH_SMOKE: "1", TMPDIR: tmp.path },
     stdin: "null",
@@ -58,13 +58,19 @@ async function runSmoke(file: string): Promise<Record<string, unknown>> {
 }
 
 for (
-  const [name, file, keys] of [
+  const [name, file, keys, args = []] of [
     ["api-calls", "bench/api_calls.ts", ["notify_pd_calls_per_request", "approval_pd_calls_per_request"]],
     ["latency", "bench/latency.ts", ["p50_ms", "p99_ms", "floor_p50_ms", "p99_over_floor"]],
     ["burst", "bench/burst.ts", ["unthrottled", "rate_limited"]],
     ["memory", "bench/memory.ts", ["start_ready_ms", "rss_idle_mib", "rss_peak_burst_mib"]],
     ["scrape", "bench/scrape.ts", ["p50_ms", "p99_ms", "max_ms", "scrapes"]],
     ["faults", "bench/faults.ts", ["incidents_lost", "incidents_duplicated", "processes_died_on_their_own"]],
+    ["faults", "bench/faults.ts", [
+      "alerts_lost",
+      "alerts_duplicated",
+      "closes_lost",
+      "teleport_rpcs_per_request",
+    ], ["--backend", "opsgenie"]],
     ["opsgenie", "bench/opsgenie.ts", [
       "opsgenie_notify_calls_per_request",
       "jsm_notify_calls_per_request",
@@ -76,11 +82,11 @@ for (
   ] as const
 ) {
   Deno.test({
-    name: `bench smoke: ${name} completes and prints its JSON figures`,
+    name: `bench smoke: ${[name, ...args].join(" ")} completes and prints its JSON figures`,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      const figures = await runSmoke(file);
+      const figures = await runSmoke(file, args);
       assert.equal(figures.bench, name);
       for (const key of keys) assert.ok(key in figures, `${name}: JSON lacks ${key}`);
     },
