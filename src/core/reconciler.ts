@@ -100,6 +100,10 @@ export class Reconciler {
 
     const lease = formatLease({ owner: me, until: now() + this.#o.leaseTtlMs });
     let takeover = false;
+    // A shutdown must not cut the lease write short: a write the server applied but the
+    // client gave up on would leave a lease nobody releases. It gets the release's budget,
+    // and the pass that follows stops at once and lets go.
+    signal.throwIfAborted();
     const taken = await this.#o.store.modify(
       id,
       (current) => {
@@ -111,7 +115,7 @@ export class Reconciler {
         return { ...base, recipients, lease };
       },
       seen,
-      signal,
+      AbortSignal.timeout(RELEASE_TIMEOUT_MS),
     );
     const held = taken.state;
     if (!held || held.lease !== lease) {
