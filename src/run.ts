@@ -328,27 +328,18 @@ export function checkPagerDuty(pagerduty: PagerDutyClient, deadlineMs = INIT_TIM
 }
 
 /**
- * Runs `work` for at most `deadlineMs`. A function gets a signal that aborts at the
- * deadline, so the work stops then (it does not keep retrying in the background); a
- * bare promise is only raced, for work that cannot be cancelled.
+ * Runs `work` for at most `deadlineMs`: it gets a signal that aborts at the deadline,
+ * so it stops then instead of retrying in the background.
  */
 function withDeadline<T>(
-  work: Promise<T> | ((signal: AbortSignal) => Promise<T>),
+  work: (signal: AbortSignal) => Promise<T>,
   what: string,
   deadlineMs = INIT_TIMEOUT_MS,
 ): Promise<T> {
-  const timedOut = () => new Error(`timed out after ${deadlineMs / 1000}s ${what}`);
-  if (typeof work === "function") {
-    const signal = AbortSignal.timeout(deadlineMs);
-    // Work that honours the signal explains the timeout itself (endpoint, last failure);
-    // a bare abort reason gets the generic sentence.
-    return work(signal).catch((error) => {
-      throw error === signal.reason ? timedOut() : error;
-    });
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut()), deadlineMs);
+  const signal = AbortSignal.timeout(deadlineMs);
+  // Work that honours the signal explains the timeout itself (endpoint, last failure);
+  // a bare abort reason gets the generic sentence.
+  return work(signal).catch((error) => {
+    throw error === signal.reason ? new Error(`timed out after ${deadlineMs / 1000}s ${what}`) : error;
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
